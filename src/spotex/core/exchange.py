@@ -1,0 +1,202 @@
+"""The exchange state machine: `Exchange.apply(command)` is the only way state changes.
+
+Commands are plain dicts that already carry their time (`ts`) and every random value,
+so replaying the journal rebuilds identical state. Every check runs before the first
+mutation: a rejected command raises `ApiError` and changes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from . import filters
+from .accounts import Account
+from .avgprice import AvgPrice
+from .book import Book
+from .enums import FILLED
+from .errors import ApiError
+from .numbers import SCALE
+from .orders import Order
+from .ratelimits import OrderCounter, OrderLimit
+from .symbols import Symbol
+from .trades import PreventedMatch, Trade
+from .trading import Trading
+
+
+@dataclass(frozen=True)
+class KeyRecord:
+    api_key: str
+    account: int
+    key_type: str  # HMAC_SHA256 | ED25519 | RSA
+    secret: str | None
+    public_key: str | None
+
+
+@dataclass
+class Settings:
+    symbols: list[Symbol]
+    exchange_filters: list[Any] = field(default_factory=list)
+    order_limits: list[OrderLimit] = field(default_factory=list)
+    maker_rate: int = 100_000
+    taker_rate: int = 100_000
+    avg_price_mins: int = 5
+
+
+_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+class Exchange(Trading):
+    """All state of one exchange: accounts, keys, books, orders, trades."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.symbols = {s.name: s for s in settings.symbols}
+        self.exchange_filters = settings.exchange_filters
+        self.accounts: dict[int, Account] = {}
+        self.keys: dict[str, KeyRecord] = {}
+        self.books = {s: Book() for s in self.symbols}
+        self.orders: dict[str, dict[int, Order]] = {s: {} for s in self.symbols}
+        self.client_index: dict[tuple[int, str, str], Order] = {}
+        self.stops: dict[str, dict[int, Order]] = {s: {} for s in self.symbols}
+        self.next_order_id = {s: 1 for s in self.symbols}
+        self.next_trade_id = {s: 1 for s in self.symbols}
+        self.next_prevented_id = {s: 1 for s in self.symbols}
+        self.next_list_id = 1
+        self.avg = {s: AvgPrice(settings.avg_price_mins) for s in self.symbols}
+        self.account_trades: dict[tuple[int, str], list[Trade]] = {}
+        self.prevented: dict[tuple[int, str], list[PreventedMatch]] = {}
+        self.fees: dict[str, int] = {}
+        self.order_counter = OrderCounter(settings.order_limits)
+        self.next_account_id = 1
+        self.id_counter = 0
+        self.seq = 0  # journal sequence of the last applied command
+        self.events: list[Any] = []  # trades of the last command, for projections
+        self.new_prices: dict[str, list[tuple[int, int]]] = {}
+
+    # ----------------------------------------------------------------- dispatch
+    def apply(self, cmd: dict[str, Any]) -> Any:
+        """Apply one command; raises ApiError (and changes nothing) when rejected."""
+        self.events = []
+        handler = self._handlers[cmd["t"]]
+        return handler(self, cmd)
+
+    # ----------------------------------------------------------------- admin
+    def _create_account(self, c: dict[str, Any]) -> int:
+        key = c["key"]
+        if key["api_key"] in self.keys:
+            raise ApiError("DUPLICATE_ORDER")  # unreachable with random keys
+        aid = self.next_account_id
+        self.next_account_id += 1
+        acct = Account(aid, maker_rate=c.get("maker_rate", self.settings.maker_rate),
+                       taker_rate=c.get("taker_rate", self.settings.taker_rate),
+                       update_time=c["ts"])
+        for asset, amount in c.get("balances", {}).items():
+            acct.bal(asset)[0] += amount
+        self.accounts[aid] = acct
+        self.keys[key["api_key"]] = KeyRecord(key["api_key"], aid, key["key_type"],
+                                              key.get("secret"), key.get("public_key"))
+        return aid
+
+    def _deposit(self, c: dict[str, Any]) -> list[int]:
+        acct = self.account(c["account"])
+        if c["amount"] <= 0:
+            raise ApiError("INVALID_PARAMETER", "amount")
+        b = acct.bal(c["asset"])
+        b[0] += c["amount"]
+        acct.update_time = c["ts"]
+        return b
+
+    def _withdraw(self, c: dict[str, Any]) -> list[int]:
+        acct = self.account(c["account"])
+        if c["amount"] <= 0:
+            raise ApiError("INVALID_PARAMETER", "amount")
+        b = acct.bal(c["asset"])
+        if b[0] < c["amount"]:
+            raise ApiError("INSUFFICIENT_BALANCE")
+        b[0] -= c["amount"]
+        acct.update_time = c["ts"]
+        return b
+
+    # ----------------------------------------------------------------- lookups
+    def symbol(self, name: str) -> Symbol:
+        sym = self.symbols.get(name)
+        if sym is None:
+            raise ApiError("BAD_SYMBOL")
+        return sym
+
+    def account(self, aid: int) -> Account:
+        acct = self.accounts.get(aid)
+        if acct is None:
+            raise ApiError("REJECTED_MBX_KEY")
+        return acct
+
+    def find_order(self, account: int, symbol: str, order_id: int | None,
+                   client_id: str | None) -> Order | None:
+        """An order of this account by id (wins when both are given) or client id."""
+        if order_id is not None:
+            o = self.orders.get(symbol, {}).get(order_id)
+            return o if o is not None and o.account == account else None
+        return self.client_index.get((account, symbol, client_id or ""))
+
+    def avg_price(self, symbol: str, minutes: int, now: int) -> int | None:
+        return self.avg[symbol].price(minutes, now)
+
+    # ----------------------------------------------------------------- helpers for trading
+    def gen_client_id(self) -> str:
+        """A 22-char id derived from a counter: deterministic on replay, unique in practice."""
+        self.id_counter += 1
+        n = int.from_bytes(hashlib.blake2b(b"spotex:%d" % self.id_counter,
+                                           digest_size=16).digest(), "big")
+        out = []
+        for _ in range(22):
+            n, r = divmod(n, 62)
+            out.append(_B62[r])
+        return "".join(out)
+
+    def finish(self, o: Order) -> None:
+        """An order left the open state: release what it still locks, drop it from indexes."""
+        if o.locked:
+            self.accounts[o.account].unlock(o.lock_asset, o.locked)
+            o.locked = 0
+        self.accounts[o.account].untrack_open(o)
+        self.stops[o.symbol].pop(o.id, None)
+
+    def record_trade(self, t: Trade) -> None:
+        self.avg[t.symbol].add(t.time, t.price, t.qty)
+        self.new_prices.setdefault(t.symbol, []).append((t.price, t.time))
+        self.account_trades.setdefault((t.buyer_account, t.symbol), []).append(t)
+        if t.seller_account != t.buyer_account:
+            self.account_trades.setdefault((t.seller_account, t.symbol), []).append(t)
+        self.events.append(t)
+
+    def record_prevented(self, pm: PreventedMatch) -> None:
+        self.prevented.setdefault((pm.account, pm.symbol), []).append(pm)
+
+    def position(self, acct: Account, sym: Symbol) -> int:
+        b = acct.balances.get(sym.base, (0, 0))
+        open_buy = sum(o.remaining for o in acct.open_orders.get(sym.name, {}).values()
+                       if o.is_buy)
+        return b[0] + b[1] + open_buy
+
+    def total_balances(self) -> dict[str, int]:
+        """Every unit of every asset: accounts (free+locked) plus collected fees."""
+        out: dict[str, int] = dict(self.fees)
+        for acct in self.accounts.values():
+            for asset, (free, locked) in acct.balances.items():
+                out[asset] = out.get(asset, 0) + free + locked
+        return out
+
+    _handlers: dict[str, Callable[..., Any]] = {}
+
+
+Exchange._handlers = {
+    "account.create": Exchange._create_account,
+    "account.deposit": Exchange._deposit,
+    "account.withdraw": Exchange._withdraw,
+    "order.new": Trading._new_order,
+    "order.cancel": Trading._cancel_order,
+    "order.cancel_all": Trading._cancel_all,
+}
+
+__all__ = ["Exchange", "Settings", "KeyRecord", "SCALE", "FILLED", "filters"]

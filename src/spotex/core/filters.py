@@ -1,0 +1,160 @@
+"""Every symbol and exchange filter of filters.md, checked in one fixed order.
+
+The order is the order filters appear in exchangeInfo (our config lists them in the
+documented order), then the exchange filters. Each check raises
+`ApiError("FILTER_FAILURE", <filterType>)`.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+from .enums import BUY, MARKET, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT
+from .errors import ApiError
+from .numbers import SCALE, mul
+from .orders import Order
+from .symbols import Symbol
+
+AvgPrice = Callable[[int], Optional[int]]  # avgPriceMins -> price or None (no trades)
+
+
+def _fail(kind: str) -> ApiError:
+    return ApiError("FILTER_FAILURE", kind)
+
+
+def _in_range(value: int, lo: int, hi: int, step: int) -> bool:
+    """Binance's rule: each bound is disabled when it is 0."""
+    return (lo == 0 or value >= lo) and (hi == 0 or value <= hi) and (step == 0 or value % step == 0)
+
+
+def _price(f: Any, o: Order, _: Any) -> None:
+    prices = [o.price] if o.price else []
+    if o.stop_price:
+        prices.append(o.stop_price)
+    for p in prices:
+        if not _in_range(p, f.min_price, f.max_price, f.tick_size):
+            raise _fail(f.kind)
+
+
+def _percent(f: Any, o: Order, avg: AvgPrice) -> None:
+    if o.type == MARKET or not o.price:
+        return
+    ref = avg(f.avg_price_mins)
+    if ref is None:
+        return
+    if f.kind == "PERCENT_PRICE":
+        up, down = f.multiplier_up, f.multiplier_down
+    elif o.side == BUY:
+        up, down = f.bid_multiplier_up, f.bid_multiplier_down
+    else:
+        up, down = f.ask_multiplier_up, f.ask_multiplier_down
+    # price <= ref*up and price >= ref*down, exactly: compare price*SCALE to ref*mult
+    if o.price * SCALE > ref * up or o.price * SCALE < ref * down:
+        raise _fail(f.kind)
+
+
+def _lot(f: Any, o: Order, _: Any) -> None:
+    if o.type == MARKET and o.quote_qty:
+        return  # reverse market orders pick a quantity that respects the step
+    if not _in_range(o.qty, f.min_qty, f.max_qty, f.step_size) or o.qty <= 0:
+        raise _fail(f.kind)
+    if o.iceberg_qty and not _in_range(o.iceberg_qty, f.min_qty, f.max_qty, f.step_size):
+        raise _fail(f.kind)
+
+
+def _market_lot(f: Any, o: Order, _: Any) -> None:
+    if o.type in (MARKET, STOP_LOSS, TAKE_PROFIT) and not o.quote_qty:
+        if not _in_range(o.qty, f.min_qty, f.max_qty, f.step_size):
+            raise _fail(f.kind)
+
+
+def _notional_value(o: Order, avg: AvgPrice, mins: int) -> int | None:
+    if o.type == MARKET:
+        if o.quote_qty:
+            return o.quote_qty
+        ref = avg(mins)
+        return None if ref is None else mul(ref, o.qty)
+    price = o.price or o.stop_price
+    return mul(price, o.qty)
+
+
+def _min_notional(f: Any, o: Order, avg: AvgPrice) -> None:
+    if o.type == MARKET and not f.apply_to_market:
+        return
+    value = _notional_value(o, avg, f.avg_price_mins)
+    if value is not None and value < f.min_notional:
+        raise _fail(f.kind)
+
+
+def _notional(f: Any, o: Order, avg: AvgPrice) -> None:
+    is_market = o.type == MARKET
+    value = _notional_value(o, avg, f.avg_price_mins)
+    if value is None:
+        return
+    if (not is_market or f.apply_min_to_market) and value < f.min_notional:
+        raise _fail(f.kind)
+    if (not is_market or f.apply_max_to_market) and f.max_notional and value > f.max_notional:
+        raise _fail(f.kind)
+
+
+def _iceberg_parts(f: Any, o: Order, _: Any) -> None:
+    if o.iceberg_qty and -(-o.qty // o.iceberg_qty) > f.limit:
+        raise _fail(f.kind)
+
+
+def _trailing(f: Any, o: Order, _: Any) -> None:
+    if not o.trailing_delta:
+        return
+    above = (o.type in (STOP_LOSS, STOP_LOSS_LIMIT)) == (o.side == BUY)
+    lo, hi = (f.min_above, f.max_above) if above else (f.min_below, f.max_below)
+    if not lo <= o.trailing_delta <= hi:
+        raise _fail(f.kind)
+
+
+_ORDER_CHECKS = {
+    "PRICE_FILTER": _price, "PERCENT_PRICE": _percent, "PERCENT_PRICE_BY_SIDE": _percent,
+    "LOT_SIZE": _lot, "MARKET_LOT_SIZE": _market_lot, "MIN_NOTIONAL": _min_notional,
+    "NOTIONAL": _notional, "ICEBERG_PARTS": _iceberg_parts, "TRAILING_DELTA": _trailing,
+}
+
+
+def check_order(symbol: Symbol, o: Order, avg: AvgPrice) -> None:
+    """Filters that depend only on the order and the market (not the account)."""
+    for f in symbol.filters:
+        check = _ORDER_CHECKS.get(f.kind)
+        if check is not None:
+            check(f, o, avg)
+
+
+def check_counts(symbol: Symbol, exchange_filters: list[Any], orders: list[Order],
+                 sym_counts: tuple[int, int, int], acct_counts: tuple[int, int, int],
+                 position: int) -> None:
+    """Account-state filters for `orders` about to be added (an order list adds several).
+
+    `sym_counts`/`acct_counts` are (open, algo, iceberg) already open; `position` is the
+    account's base position on the symbol (free + locked base + open BUY quantity).
+    """
+    n = len(orders)
+    algo = sum(1 for o in orders if o.is_algo)
+    ice = sum(1 for o in orders if o.is_iceberg)
+    for f in symbol.filters:
+        k = f.kind
+        if k == "MAX_NUM_ORDERS" and sym_counts[0] + n > f.max_num_orders:
+            raise _fail(k)
+        if k == "MAX_NUM_ALGO_ORDERS" and algo and sym_counts[1] + algo > f.max_num_algo_orders:
+            raise _fail(k)
+        if k == "MAX_NUM_ICEBERG_ORDERS" and ice and sym_counts[2] + ice > f.max_num_iceberg_orders:
+            raise _fail(k)
+        if k == "MAX_POSITION":
+            buy_qty = sum(o.qty for o in orders if o.side == BUY)
+            if buy_qty and position + buy_qty > f.max_position:
+                raise _fail(k)
+    for f in exchange_filters:
+        k = f.kind
+        if k == "EXCHANGE_MAX_NUM_ORDERS" and acct_counts[0] + n > f.max_num_orders:
+            raise _fail(k)
+        if k == "EXCHANGE_MAX_NUM_ALGO_ORDERS" and algo and acct_counts[1] + algo > f.max_num_algo_orders:
+            raise _fail(k)
+        if (k == "EXCHANGE_MAX_NUM_ICEBERG_ORDERS" and ice
+                and acct_counts[2] + ice > f.max_num_iceberg_orders):
+            raise _fail(k)
+
