@@ -10,13 +10,10 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
-from . import filters
 from .accounts import Account
 from .avgprice import AvgPrice
 from .book import Book
-from .enums import FILLED
 from .errors import ApiError
-from .numbers import SCALE
 from .orders import Order
 from .ratelimits import OrderCounter, OrderLimit
 from .symbols import Symbol
@@ -198,5 +195,3 @@ Exchange._handlers = {
     "order.cancel": Trading._cancel_order,
     "order.cancel_all": Trading._cancel_all,
 }
-
-__all__ = ["Exchange", "Settings", "KeyRecord", "SCALE", "FILLED", "filters"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .enums import (EXPIRE_BOTH, EXPIRE_MAKER, EXPIRE_TAKER, EXPIRED_IN_MATCH, FILLED,
-                    MARKET, PARTIALLY_FILLED, STP_NONE)
+                    PARTIALLY_FILLED, STP_NONE)
 from .numbers import SCALE, mul
 from .orders import Order
 from .trades import PreventedMatch, Trade
@@ -23,7 +23,7 @@ DONE, NO_LIQUIDITY, STP, BUDGET = "done", "no_liquidity", "stp", "budget"
 
 
 def crosses(o: Order, best: int) -> bool:
-    if o.type == MARKET:
+    if not o.price:  # MARKET, or a triggered STOP_LOSS / TAKE_PROFIT
         return True
     return best <= o.price if o.is_buy else best >= o.price
 
@@ -32,7 +32,7 @@ def match(ex: "Exchange", sym: "Symbol", o: Order, ts: int, fills: list, prevent
     """Match `o` while it crosses; returns why it stopped (DONE, NO_LIQUIDITY, STP, BUDGET)."""
     book = ex.books[sym.name]
     opp = book.opposite(o.is_buy)
-    step = sym.market_step if o.type == MARKET else sym.step
+    step = sym.market_step if not o.price else sym.step
     while True:
         rem = o.remaining
         if rem <= 0:
@@ -137,7 +137,9 @@ def _prevent(ex: "Exchange", sym: "Symbol", taker: Order, maker: Order, price: i
     mode = taker.stp
     pid = ex.next_prevented_id[sym.name]
     ex.next_prevented_id[sym.name] = pid + 1
-    taker_qty = taker.remaining if mode in (EXPIRE_TAKER, EXPIRE_BOTH) else 0
+    # a reverse market order has no fixed remainder: count what this maker would have filled
+    taker_rem = min(taker.remaining, maker.remaining) if taker.quote_qty else taker.remaining
+    taker_qty = taker_rem if mode in (EXPIRE_TAKER, EXPIRE_BOTH) else 0
     maker_qty = maker.remaining if mode in (EXPIRE_MAKER, EXPIRE_BOTH) else 0
     pm = PreventedMatch(symbol=sym.name, id=pid, taker_order_id=taker.id,
                         maker_order_id=maker.id, mode=mode, price=price,
