@@ -54,6 +54,7 @@ class Exchange(Trading):
         self.keys: dict[str, KeyRecord] = {}
         self.books = {s: Book() for s in self.symbols}
         self.orders: dict[str, dict[int, Order]] = {s: {} for s in self.symbols}
+        self.account_orders: dict[tuple[int, str], list[Order]] = {}
         self.client_index: dict[tuple[int, str, str], Order] = {}
         self.stops: dict[str, dict[int, Order]] = {s: {} for s in self.symbols}
         self.next_order_id = {s: 1 for s in self.symbols}
@@ -68,6 +69,7 @@ class Exchange(Trading):
         self.next_account_id = 1
         self.id_counter = 0
         self.seq = 0  # journal sequence of the last applied command
+        self.last_ts = 0  # time of the last applied command
         self.events: list[Any] = []  # trades of the last command, for projections
         self.new_prices: dict[str, list[tuple[int, int]]] = {}
 

@@ -68,20 +68,8 @@ class Trading:
 
     # ------------------------------------------------------------ new order
     def _new_order(self: "Exchange", c: dict[str, Any]) -> Placed:
-        sym = self.symbol(c["symbol"])
-        acct = self.account(c["account"])
+        sym, acct, o, lock = self.validate_order(c)
         ts = c["ts"]
-        o = self._build(sym, c)
-        self._check_symbol_rules(sym, acct, o)
-        self._check_order_limit(acct.id, ts, 1)
-        filters.check_order(sym, o, lambda mins: self.avg_price(sym.name, mins, ts))
-        filters.check_counts(sym, self.exchange_filters, [o], acct.symbol_counts(sym.name),
-                             (acct.open_count, acct.open_algo, acct.open_iceberg),
-                             self.position(acct, sym))
-        if (sym.name, o.client_id) in acct.client_ids:
-            raise ApiError("DUPLICATE_ORDER")
-        self._check_prices(sym, o)
-        lock = self._lock_amount(sym, acct, o)
         placed = Placed(o)
         self._accept(sym, acct, o, lock)
         self.order_counter.add(acct.id, ts, 1)
@@ -91,6 +79,26 @@ class Trading:
             self._execute(sym, o, ts, placed)
         self._run_stops(sym, ts)
         return placed
+
+    def validate_order(self: "Exchange", c: dict[str, Any]) -> tuple["Symbol", "Account", Order, int]:
+        """Every check of a new order, in order; mutates nothing (also serves order/test)."""
+        sym = self.symbol(c["symbol"])
+        acct = self.account(c["account"])
+        ts = c["ts"]
+        o = self._build(sym, c)
+        self._check_symbol_rules(sym, acct, o)
+        if not c.get("test"):
+            self._check_order_limit(acct.id, ts, 1)
+        filters.check_order(sym, o, lambda mins: self.avg_price(sym.name, mins, ts))
+        filters.check_counts(sym, self.exchange_filters, [o], acct.symbol_counts(sym.name),
+                             (acct.open_count, acct.open_algo, acct.open_iceberg),
+                             self.position(acct, sym))
+        if (sym.name, o.client_id) in acct.client_ids:
+            raise ApiError("DUPLICATE_ORDER")
+        self._check_prices(sym, o)
+        if c.get("test"):  # order/test stops before the engine: no balance check
+            return sym, acct, o, 0
+        return sym, acct, o, self._lock_amount(sym, acct, o)
 
     def _build(self: "Exchange", sym: "Symbol", c: dict[str, Any]) -> Order:
         """Type-dependent parameter rules (-1102/-1106/-1114/-1134); no state read."""
@@ -252,6 +260,7 @@ class Trading:
         if o.quote_qty:
             o.qty = INT64_MAX  # fixed to the executed quantity when it finishes
         self.orders[sym.name][o.id] = o
+        self.account_orders.setdefault((acct.id, sym.name), []).append(o)
         self.client_index[(acct.id, sym.name, o.client_id)] = o
         acct.track_open(o)
         acct.update_time = o.time

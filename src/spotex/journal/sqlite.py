@@ -61,6 +61,11 @@ class SqliteJournal:
         self._conn = conn
         self._seq = self.last_seq()
 
+    @property
+    def seq(self) -> int:
+        """The last seq handed out by `submit` (durable or not yet)."""
+        return self._seq
+
     def last_seq(self) -> int:
         """Highest seq stored, 0 for an empty journal."""
         row = self._db().execute("SELECT MAX(seq) FROM journal").fetchone()

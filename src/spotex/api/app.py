@@ -1,0 +1,88 @@
+"""The spotex ASGI app: security per route, weight and order-count headers, error mapping."""
+from __future__ import annotations
+
+import hmac
+from typing import Any, Awaitable, Callable
+
+from ..core.errors import ApiError
+from ..engine import Engine
+from . import weights
+from .auth import KeyRing, check_signed
+from .http import (ADMIN, JSON_HEADERS, NOT_FOUND_HTML, SIGNED, USER_STREAM, Request, Route,
+                   Router, error_response, json_response, parse_headers, read_body,
+                   send_response, unexpected)
+from .usage import Usage
+
+
+class App:
+    def __init__(self, engine: Engine, routes: list[Route], admin_token: str | None) -> None:
+        self.engine = engine
+        self.router = Router(routes)
+        self.admin_token = admin_token
+        self.keys = KeyRing()
+        self.usage = Usage(engine.config.rate_limits)
+
+    async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
+                       send: Callable[[dict], Awaitable[None]]) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self.http(scope, receive, send)
+        elif kind == "lifespan":
+            await self.lifespan(receive, send)
+
+    async def lifespan(self, receive: Callable, send: Callable) -> None:
+        while True:
+            msg = await receive()
+            if msg["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif msg["type"] == "lifespan.shutdown":
+                await self.engine.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def http(self, scope: dict, receive: Callable, send: Callable) -> None:
+        body = await read_body(receive)
+        headers = parse_headers(scope["headers"])
+        client = scope.get("client") or ("", 0)
+        req = Request(scope["method"], scope["path"],
+                      scope.get("query_string", b"").decode("latin-1"), body, headers, client[0])
+        route, args = self.router.find(req.method, req.path)
+        if route is None:
+            await self.not_found(req, send)
+            return
+        req.path_args = args
+        status, payload = await self.dispatch(route, req)
+        out_headers = self.usage.headers(req.client) + req.response_headers
+        await send_response(send, *json_response(status, payload, out_headers))
+
+    async def dispatch(self, route: Route, req: Request) -> tuple[int, Any]:
+        try:
+            if route.security == ADMIN:
+                self.check_admin(req)
+            else:
+                self.usage.add(req.client, weights.weight_of(req.method, req.path, req.params))
+            if route.security == SIGNED:
+                key = self.keys.get(self.engine.exchange, req.headers.get("x-mbx-apikey"))
+                check_signed(key, req.query, req.body, req.params, self.engine.clock())
+                req.account = key.account_id
+            elif route.security == USER_STREAM:
+                req.account = self.keys.get(self.engine.exchange,
+                                             req.headers.get("x-mbx-apikey")).account_id
+            return 200, await route.handler(req)
+        except ApiError as exc:
+            return error_response(exc)
+        except Exception as exc:  # a handler bug: 5XX, state untouched (see Engine)
+            return unexpected(exc)
+
+    def check_admin(self, req: Request) -> None:
+        auth = req.headers.get("authorization", "")
+        token = auth[7:] if auth.startswith("Bearer ") else ""
+        if not self.admin_token or not hmac.compare_digest(token.encode(), self.admin_token.encode()):
+            raise ApiError("UNAUTHORIZED", status=401)
+
+    async def not_found(self, req: Request, send: Callable) -> None:
+        if "text/html" in req.headers.get("accept", ""):
+            await send_response(send, 404, [(b"content-type", b"text/html")], NOT_FOUND_HTML)
+        else:
+            await send_response(send, 404, list(JSON_HEADERS), b"")
+

@@ -1,0 +1,109 @@
+"""Our own admin API under /admin/v1 (Bearer token): accounts, keys, deposits, withdrawals."""
+from __future__ import annotations
+
+import secrets
+import string
+from typing import Any
+
+import orjson
+
+from ...core import numbers
+from ...core.errors import ApiError
+from ...engine import Engine
+from ..http import ADMIN, Request, Route
+from ..signature import KEY_TYPES, HMAC_SHA256, load_public_key
+
+_ALNUM = string.ascii_letters + string.digits
+
+
+def random_key() -> str:
+    return "".join(secrets.choice(_ALNUM) for _ in range(64))
+
+
+def _json(req: Request) -> dict[str, Any]:
+    try:
+        doc = orjson.loads(req.raw_body or b"{}")
+    except orjson.JSONDecodeError:
+        raise ApiError("INVALID_JSON", "body") from None
+    if not isinstance(doc, dict):
+        raise ApiError("INVALID_JSON", "body")
+    return doc
+
+
+def _amount(value: Any, name: str) -> int:
+    if not isinstance(value, str):
+        raise ApiError("INVALID_PARAMETER", name)
+    try:
+        return numbers.parse(value)
+    except numbers.BadDecimal:
+        raise ApiError("INVALID_PARAMETER", name) from None
+
+
+def account_command(doc: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    """A create-account command with fresh keys; returns it and the HMAC secret (if any)."""
+    key_type = doc.get("keyType", HMAC_SHA256)
+    if key_type not in KEY_TYPES:
+        raise ApiError("INVALID_PARAMETER", "keyType")
+    balances = doc.get("balances", {})
+    if not isinstance(balances, dict):
+        raise ApiError("INVALID_PARAMETER", "balances")
+    secret, public = None, None
+    if key_type == HMAC_SHA256:
+        secret = random_key()
+    else:
+        public = doc.get("publicKey")
+        try:
+            load_public_key(public or "", key_type)
+        except (ValueError, TypeError):
+            raise ApiError("INVALID_PARAMETER", "publicKey") from None
+    cmd = {"t": "account.create",
+           "balances": {a: _amount(v, f"balances.{a}") for a, v in balances.items()},
+           "key": {"api_key": random_key(), "key_type": key_type, "secret": secret,
+                   "public_key": public}}
+    return cmd, secret
+
+
+def routes(engine: Engine) -> list[Route]:
+    def balances_of(aid: int) -> dict[str, Any]:
+        acct = engine.exchange.account(aid)
+        return {"accountId": aid, "balances": [
+            {"asset": a, "free": numbers.fmt(f), "locked": numbers.fmt(lk)}
+            for a, (f, lk) in sorted(acct.balances.items())]}
+
+    def account_id(req: Request) -> int:
+        try:
+            return int(req.path_args[0])
+        except ValueError:
+            raise ApiError("INVALID_PARAMETER", "accountId") from None
+
+    async def create(req: Request) -> Any:
+        cmd, secret = account_command(_json(req))
+        aid = await engine.execute(cmd, lambda aid: aid)
+        out = {"accountId": aid, "apiKey": cmd["key"]["api_key"]}
+        if secret:
+            out["secretKey"] = secret
+        return out
+
+    async def show(req: Request) -> Any:
+        return balances_of(account_id(req))
+
+    def transfer(kind: str):
+        async def handler(req: Request) -> Any:
+            doc = _json(req)
+            aid = account_id(req)
+            engine.exchange.account(aid)
+            asset = doc.get("asset")
+            if not isinstance(asset, str) or not asset:
+                raise ApiError("MANDATORY_PARAM", "asset")
+            cmd = {"t": f"account.{kind}", "account": aid, "asset": asset,
+                   "amount": _amount(doc.get("amount"), "amount")}
+            await engine.execute(cmd, lambda b: b)
+            return balances_of(aid)
+        return handler
+
+    return [
+        Route("POST", "/admin/v1/accounts", create, ADMIN),
+        Route("GET", "/admin/v1/accounts/{id}", show, ADMIN),
+        Route("POST", "/admin/v1/accounts/{id}/deposit", transfer("deposit"), ADMIN),
+        Route("POST", "/admin/v1/accounts/{id}/withdraw", transfer("withdraw"), ADMIN),
+    ]
