@@ -41,19 +41,27 @@ class Engine:
         self.last_ts = 0
         self.broken = False
         self.since_snapshot = 0
-        self.listeners: list[Callable[[Exchange], None]] = []
+        # projections (market data, streams) see every applied command, live and on
+        # replay; objects in `projections` are saved in snapshots with the core
+        self.listeners: list[Callable[[Exchange, dict[str, Any]], None]] = []
+        self.projections: dict[str, Any] = {}
 
     # ------------------------------------------------------------------ startup
     def recover(self) -> int:
         """Rebuild state: latest snapshot (if made with this config) + journal tail."""
         self.exchange = Exchange(self.config.settings)
+        for projection in self.projections.values():
+            projection.reset()
         after = 0
         snap = self.journal.load_snapshot()
         if snap is not None:
             seq, blob = snap
-            config_hash, exchange = pickle.loads(blob)
+            config_hash, exchange, projections = pickle.loads(blob)
             if config_hash == self.config_hash:
                 self.exchange, after = exchange, seq
+                for name, state in projections.items():
+                    if name in self.projections:
+                        self.projections[name].restore(state)
         count = 0
         for seq, rec in self.journal.replay(after):
             cmd = orjson.loads(rec)
@@ -61,6 +69,8 @@ class Engine:
                 self.exchange.apply(cmd)
             except ApiError:  # cannot happen for a journaled command; keep going
                 log.exception("journaled command %s was rejected on replay", seq)
+                continue
+            self._notify(cmd)
             self.exchange.seq = seq
             self.exchange.last_ts = cmd["ts"]
             count += 1
@@ -93,18 +103,23 @@ class Engine:
         out = render(result)
         fut = self.journal.submit(orjson.dumps(cmd))
         self.exchange.seq = self.journal.seq
-        for listener in self.listeners:
-            listener(self.exchange)
+        self._notify(cmd)
         self.since_snapshot += 1
         if self.since_snapshot >= SNAPSHOT_EVERY:
             self.snapshot()
         await fut
         return out
 
+    def _notify(self, cmd: dict[str, Any]) -> None:
+        for listener in self.listeners:
+            listener(self.exchange, cmd)
+
     def snapshot(self) -> asyncio.Future[None]:
         """Queue a snapshot of the current state (pickled on the loop thread)."""
         self.since_snapshot = 0
-        blob = pickle.dumps((self.config_hash, self.exchange), protocol=pickle.HIGHEST_PROTOCOL)
+        states = {name: p.state() for name, p in self.projections.items()}
+        blob = pickle.dumps((self.config_hash, self.exchange, states),
+                            protocol=pickle.HIGHEST_PROTOCOL)
         return self.journal.save_snapshot(self.exchange.seq, blob)
 
     def _start_rebuild(self) -> None:
