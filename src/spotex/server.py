@@ -11,7 +11,7 @@ from typing import Callable
 
 from . import config as config_mod
 from .api.app import App
-from .api.routes import account, admin, general, trading
+from .api.routes import account, admin, general, orderlists, trading
 from .core import numbers
 from .engine import Engine, wall_clock_ms
 from .journal import SqliteJournal
@@ -39,8 +39,8 @@ def build(data_dir: str | os.PathLike, config_path: str | None = None,
     engine = Engine(cfg, journal, clock)
     engine.recover()
     token = admin_token or _stored_token(path)
-    routes = (general.routes(engine) + trading.routes(engine) + account.routes(engine)
-              + admin.routes(engine))
+    routes = (general.routes(engine) + trading.routes(engine) + orderlists.routes(engine)
+              + account.routes(engine) + admin.routes(engine))
     return Server(App(engine, routes, token), engine, path, token)
 
 

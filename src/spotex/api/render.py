@@ -155,3 +155,35 @@ def prevented_match(p: Any, symbol: str) -> dict[str, Any]:
         out["makerPreventedQuantity"] = fmt(p.maker_prevented_qty)
     out["transactTime"] = p.time
     return out
+
+
+# ---------------------------------------------------------------- order lists (§A.4)
+def order_list(ol: Any, ts: int | None = None) -> dict[str, Any]:
+    """The list object without orderReports (queries); `ts` overrides transactionTime."""
+    done = ol.status == "ALL_DONE"
+    return {
+        "orderListId": ol.id, "contingencyType": ol.contingency,
+        "listStatusType": ol.status, "listOrderStatus": "ALL_DONE" if done else "EXECUTING",
+        "listClientOrderId": ol.client_id,
+        "transactionTime": ol.time if ts is None else ts, "symbol": ol.symbol,
+        "orders": [{"symbol": o.symbol, "orderId": o.id, "clientOrderId": o.client_id}
+                   for o in ol.legs],
+    }
+
+
+def list_placed(lp: Any, resp_type: str, ts: int) -> dict[str, Any]:
+    out = order_list(lp.order_list, ts)
+    reports = sorted(lp.placements, key=lambda p: p.order.id)
+    out["orderReports"] = [new_order(p, resp_type, ts) for p in reports]
+    return out
+
+
+def list_canceled(lc: Any, ts: int) -> dict[str, Any]:
+    out = order_list(lc.order_list, ts)
+    out["orderReports"] = [canceled(c, ts) for c in lc.cancels]
+    return out
+
+
+def any_canceled(c: Any, ts: int) -> dict[str, Any]:
+    """A cancel of a single order or, for a list leg, of its whole list."""
+    return list_canceled(c, ts) if hasattr(c, "cancels") else canceled(c, ts)

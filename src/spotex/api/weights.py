@@ -65,6 +65,15 @@ WEIGHTS: dict[tuple[str, str], Weight] = {
     ("GET", "/api/v3/rateLimit/order"): 40,
     ("GET", "/api/v3/myPreventedMatches"): lambda p: 20 if p.has("orderId") else 2,
     ("GET", "/api/v3/account/commission"): 20,
+    ("POST", "/api/v3/order/cancelReplace"): 1,
+    ("POST", "/api/v3/order/oco"): 1,
+    ("POST", "/api/v3/orderList/oco"): 1,
+    ("POST", "/api/v3/orderList/oto"): 1,
+    ("POST", "/api/v3/orderList/otoco"): 1,
+    ("DELETE", "/api/v3/orderList"): 1,
+    ("GET", "/api/v3/orderList"): 4,
+    ("GET", "/api/v3/allOrderList"): 20,
+    ("GET", "/api/v3/openOrderList"): 6,
 }
 
 

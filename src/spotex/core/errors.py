@@ -60,6 +60,10 @@ _T = {
     "INVALID_CANCEL_RESTRICTIONS": (-1145, "Invalid cancelRestrictions"),
     "DUPLICATE_SYMBOLS": (-1151, "Symbol is present multiple times in the list."),
     "OCO_ORDER_TYPE_REJECTED": (-1158, "Order type not supported in OCO."),
+    "BUY_OCO_LIMIT_MUST_BE_BELOW": (-1165, "A limit order in a buy OCO must be below."),
+    "SELL_OCO_LIMIT_MUST_BE_ABOVE": (-1166, "A limit order in a sell OCO must be above."),
+    "BOTH_OCO_ORDERS_CANNOT_BE_CONTINGENT": (-1167, "Both OCO orders cannot be contingent."),
+    "BOTH_OCO_ORDERS_CANNOT_BE_LIMIT": (-1168, "At least one OCO order must be contingent."),
     "OCO_ICEBERGQTY_TIMEINFORCE": (-1160, "Parameter '%s' is not supported if aboveTimeInForce/belowTimeInForce is not GTC."),
     # -2010 NEW_ORDER_REJECTED messages (engine)
     "DUPLICATE_ORDER": (-2010, "Duplicate order sent."),
@@ -81,6 +85,7 @@ _T = {
     "WOULD_MATCH_AND_TAKE": (-2010, "Order would immediately match and take."),
     "OCO_BAD_PRICES": (-2010, "The relationship of the prices for the orders is not correct."),
     "OCO_NOT_SUPPORTED": (-2010, "OCO orders are not supported for this symbol"),
+    "OTO_NOT_SUPPORTED": (-2010, "OTO orders are not supported for this symbol."),
     "QUOTE_QTY_NOT_SUPPORTED": (-2010, "Quote order qty market orders are not support for this symbol."),
     "TRAILING_NOT_SUPPORTED": (-2010, "Trailing stop orders are not supported for this symbol."),
     "CANCEL_REPLACE_NOT_SUPPORTED": (-2010, "Order cancel-replace is not supported for this symbol."),
@@ -94,6 +99,8 @@ _T = {
     "CANCEL_RESTRICTED": (-2011, "Order was not canceled due to cancel restrictions."),
     "CANCEL_ACCOUNT_CANNOT_TRADE": (-2011, "This account may not place or cancel orders."),
     "NO_SUCH_ORDER": (-2013, "Order does not exist."),
+    # not in errors.md; the message live Binance gives for an unknown order list
+    "NO_SUCH_ORDER_LIST": (-2013, "Order list does not exist."),
     "BAD_API_KEY_FMT": (-2014, "API-key format invalid."),
     "REJECTED_MBX_KEY": (-2015, "Invalid API-key, IP, or permissions for action."),
     "CANCEL_REPLACE_PARTIAL": (-2021, "Order cancel-replace partially failed."),

@@ -18,6 +18,7 @@ from .orders import Order
 from .ratelimits import OrderCounter, OrderLimit
 from .symbols import Symbol
 from .trades import PreventedMatch, Trade
+from .orderlists import OrderList, OrderLists
 from .trading import Trading
 
 
@@ -43,7 +44,7 @@ class Settings:
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
-class Exchange(Trading):
+class Exchange(OrderLists, Trading):
     """All state of one exchange: accounts, keys, books, orders, trades."""
 
     def __init__(self, settings: Settings) -> None:
@@ -61,6 +62,9 @@ class Exchange(Trading):
         self.next_trade_id = {s: 1 for s in self.symbols}
         self.next_prevented_id = {s: 1 for s in self.symbols}
         self.next_list_id = 1
+        self.order_lists: dict[int, OrderList] = {}
+        self.account_lists: dict[int, list[OrderList]] = {}
+        self.deferred: list[OrderList] = []  # OTO lists whose working order just filled
         self.avg = {s: AvgPrice(settings.avg_price_mins) for s in self.symbols}
         self.account_trades: dict[tuple[int, str], list[Trade]] = {}
         self.prevented: dict[tuple[int, str], list[PreventedMatch]] = {}
@@ -160,6 +164,8 @@ class Exchange(Trading):
             o.locked = 0
         self.accounts[o.account].untrack_open(o)
         self.stops[o.symbol].pop(o.id, None)
+        if o.list_id != -1:
+            self.on_leg_finished(o)
 
     def record_trade(self, t: Trade) -> None:
         self.avg[t.symbol].add(t.time, t.price, t.qty)
@@ -194,6 +200,10 @@ Exchange._handlers = {
     "account.deposit": Exchange._deposit,
     "account.withdraw": Exchange._withdraw,
     "order.new": Trading._new_order,
-    "order.cancel": Trading._cancel_order,
-    "order.cancel_all": Trading._cancel_all,
+    "order.cancel": OrderLists._cancel_order_or_list,
+    "order.cancel_all": OrderLists._cancel_all_with_lists,
+    "list.oco": OrderLists._new_oco,
+    "list.oto": OrderLists._new_oto,
+    "list.cancel": OrderLists._cancel_list_cmd,
+    "order.cancel_replace": OrderLists._cancel_replace,
 }

@@ -152,12 +152,12 @@ def routes(engine: Engine) -> list[Route]:
                "order_id": order_id, "orig_client_id": orig,
                "new_client_id": client_id(p, "newClientOrderId", "EMPTY_NEW_CL_ORD_ID"),
                "cancel_restrictions": restriction or None}
-        return await engine.execute(cmd, lambda c: render.canceled(c, cmd["ts"]))
+        return await engine.execute(cmd, lambda c: render.any_canceled(c, cmd["ts"]))
 
     async def cancel_all(req: Request) -> Any:
         symbol = req.params.str("symbol", required=True)
         cmd = {"t": "order.cancel_all", "account": req.account, "symbol": symbol}
-        return await engine.execute(cmd, lambda cs: [render.canceled(c, cmd["ts"]) for c in cs])
+        return await engine.execute(cmd, lambda cs: [render.any_canceled(c, cmd["ts"]) for c in cs])
 
     async def open_orders(req: Request) -> Any:
         symbol = req.params.str("symbol")
