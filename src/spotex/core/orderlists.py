@@ -155,6 +155,8 @@ class OrderLists:
         sym, acct = self.symbol(c["symbol"]), self.account(c["account"])
         if not sym.oco_allowed:
             raise ApiError("OCO_NOT_SUPPORTED")
+        if c["above"]["type"] not in OCO_TYPES or c["below"]["type"] not in OCO_TYPES:
+            raise ApiError("OCO_ORDER_TYPE_REJECTED")
         above = self._leg(sym, acct, c, c["above"])
         below = self._leg(sym, acct, c, c["below"])
         limit, stop = self._check_oco_pair(sym, above, below)
@@ -176,6 +178,8 @@ class OrderLists:
         if "above" in c:  # OTOCO: the two pending legs form an OCO pair
             if not sym.oco_allowed:
                 raise ApiError("OCO_NOT_SUPPORTED")
+            if c["above"]["type"] not in OCO_TYPES or c["below"]["type"] not in OCO_TYPES:
+                raise ApiError("OCO_ORDER_TYPE_REJECTED")
             above = self._leg(sym, acct, c, c["above"])
             below = self._leg(sym, acct, c, c["below"])
             limit, stop = self._check_oco_pair_types(above, below)
@@ -292,7 +296,7 @@ class OrderLists:
         if ol is None:
             return
         ts = o.update_time
-        if o is ol.working and not ol.oco_active:
+        if o is ol.working and not ol.oco_active and ol.is_open:
             pending = [p for p in ol.legs if p.status == PENDING_NEW]
             if o.status == FILLED:
                 self.deferred.append(ol)
@@ -363,13 +367,11 @@ class OrderLists:
                      ts: int) -> ListCanceled:
         cid = new_client_id or self.gen_client_id()
         out = ListCanceled(ol)
-        ol.oco_active = False  # no sibling expiry while we cancel every leg
-        working_first = sorted(ol.open_legs(), key=lambda o: o is not ol.working)
-        for o in working_first:
-            if o.is_open:
-                out.cancels.append(self._cancel(o, cid, ts))
-        out.cancels.sort(key=lambda cn: cn.order.id)
+        # done first: canceling one leg must not cascade into the others
+        ol.oco_active = False
         ol.status, ol.update_time = ALL_DONE, ts
+        for o in ol.open_legs():
+            out.cancels.append(self._cancel(o, cid, ts))
         return out
 
     def _cancel_order_or_list(self: "Exchange", c: dict[str, Any]) -> Canceled | ListCanceled:
