@@ -11,10 +11,11 @@ from typing import Callable
 
 from . import config as config_mod
 from .api.app import App
-from .api.routes import account, admin, general, orderlists, trading
+from .api.routes import account, admin, general, market, orderlists, trading
 from .core import numbers
 from .engine import Engine, wall_clock_ms
 from .journal import SqliteJournal
+from .market import MarketData
 
 DEMO_FILE = "demo-account.json"
 TOKEN_FILE = "admin-token"
@@ -37,10 +38,13 @@ def build(data_dir: str | os.PathLike, config_path: str | None = None,
     journal = SqliteJournal(str(path / "journal.sqlite"))
     journal.open()
     engine = Engine(cfg, journal, clock)
+    data = MarketData(s.name for s in cfg.settings.symbols)
+    engine.listeners.append(data.on_command)  # before recover(): replay feeds it too
+    engine.projections["market"] = data
     engine.recover()
     token = admin_token or _stored_token(path)
-    routes = (general.routes(engine) + trading.routes(engine) + orderlists.routes(engine)
-              + account.routes(engine) + admin.routes(engine))
+    routes = (general.routes(engine) + market.routes(engine, data) + trading.routes(engine)
+              + orderlists.routes(engine) + account.routes(engine) + admin.routes(engine))
     return Server(App(engine, routes, token), engine, path, token)
 
 

@@ -168,7 +168,7 @@ async def test_oto_pending_activates_when_working_fills(exchange):
     r = await t.signed("POST", "/api/v3/orderList/oto", symbol=S, workingType="LIMIT",
                        workingSide="BUY", workingPrice="50000", workingQuantity="0.1",
                        workingTimeInForce="GTC", pendingType="LIMIT", pendingSide="SELL",
-                       pendingPrice="55000", pendingQuantity="0.1", pendingTimeInForce="GTC",
+                       pendingPrice="55000", pendingQuantity="0.0999", pendingTimeInForce="GTC",
                        newOrderRespType="RESULT")
     assert r.status_code == 200, r.text
     body = r.json()

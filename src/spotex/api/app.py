@@ -20,7 +20,8 @@ class App:
         self.router = Router(routes)
         self.admin_token = admin_token
         self.keys = KeyRing()
-        self.usage = Usage(engine.config.rate_limits)
+        # the server's clock (not the wall clock) so weight windows follow engine time
+        self.usage = Usage(engine.config.rate_limits, engine.clock)
 
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
                        send: Callable[[dict], Awaitable[None]]) -> None:

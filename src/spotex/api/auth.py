@@ -17,7 +17,8 @@ class KeyRing:
 
     def get(self, exchange: Exchange, api_key: str | None) -> ApiKey:
         """The key sent in X-MBX-APIKEY: -2014 if malformed, -2015 if unknown."""
-        if not api_key or len(api_key) != KEY_LENGTH or not api_key.isalnum():
+        if (not api_key or len(api_key) != KEY_LENGTH or not api_key.isascii()
+                or not api_key.isalnum()):  # str.isalnum admits 'é' and other scripts
             raise ApiError("BAD_API_KEY_FMT")
         key = self._cache.get(api_key)
         if key is not None:

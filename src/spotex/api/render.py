@@ -180,6 +180,9 @@ def list_placed(lp: Any, resp_type: str, ts: int) -> dict[str, Any]:
 
 def list_canceled(lc: Any, ts: int) -> dict[str, Any]:
     out = order_list(lc.order_list, ts)
+    orig = {c.order.id: c.orig_client_id for c in lc.cancels}
+    for leg in out["orders"]:  # the legs as they were: their ids before this cancel
+        leg["clientOrderId"] = orig.get(leg["orderId"], leg["clientOrderId"])
     out["orderReports"] = [canceled(c, ts) for c in lc.cancels]
     return out
 

@@ -31,6 +31,8 @@ class Account:
     open_count: int = 0
     open_algo: int = 0
     open_iceberg: int = 0
+    # per symbol [open, algo, iceberg], kept as orders come and go (filters read it per order)
+    sym_counts: dict[str, list[int]] = field(default_factory=dict)
 
     def bal(self, asset: str) -> list[int]:
         b = self.balances.get(asset)
@@ -57,9 +59,7 @@ class Account:
     def track_open(self, order: Order) -> None:
         self.open_orders.setdefault(order.symbol, {})[order.id] = order
         self.client_ids[(order.symbol, order.client_id)] = order
-        self.open_count += 1
-        self.open_algo += order.is_algo
-        self.open_iceberg += order.is_iceberg
+        self._count(order, 1)
 
     def untrack_open(self, order: Order) -> None:
         by_id = self.open_orders.get(order.symbol)
@@ -69,15 +69,21 @@ class Account:
             del self.open_orders[order.symbol]
         if self.client_ids.get((order.symbol, order.client_id)) is order:
             del self.client_ids[(order.symbol, order.client_id)]
-        self.open_count -= 1
-        self.open_algo -= order.is_algo
-        self.open_iceberg -= order.is_iceberg
+        self._count(order, -1)
+
+    def _count(self, order: Order, d: int) -> None:
+        algo, ice = d * order.is_algo, d * order.is_iceberg
+        self.open_count += d
+        self.open_algo += algo
+        self.open_iceberg += ice
+        c = self.sym_counts.get(order.symbol)
+        if c is None:
+            c = self.sym_counts[order.symbol] = [0, 0, 0]
+        c[0] += d
+        c[1] += algo
+        c[2] += ice
 
     def symbol_counts(self, symbol: str) -> tuple[int, int, int]:
         """(open, algo, iceberg) order counts on one symbol."""
-        orders = self.open_orders.get(symbol)
-        if not orders:
-            return 0, 0, 0
-        algo = sum(1 for o in orders.values() if o.is_algo)
-        ice = sum(1 for o in orders.values() if o.is_iceberg)
-        return len(orders), algo, ice
+        c = self.sym_counts.get(symbol)
+        return (c[0], c[1], c[2]) if c else (0, 0, 0)

@@ -7,6 +7,7 @@ mutation: a rejected command raises `ApiError` and changes nothing.
 from __future__ import annotations
 
 import hashlib
+from base64 import urlsafe_b64encode
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -39,9 +40,6 @@ class Settings:
     maker_rate: int = 100_000
     taker_rate: int = 100_000
     avg_price_mins: int = 5
-
-
-_B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 
 class Exchange(OrderLists, Trading):
@@ -147,15 +145,11 @@ class Exchange(OrderLists, Trading):
 
     # ----------------------------------------------------------------- helpers for trading
     def gen_client_id(self) -> str:
-        """A 22-char id derived from a counter: deterministic on replay, unique in practice."""
+        """A 22-char id derived from a counter: deterministic on replay, unique in practice
+        (url-safe base64 of a 128-bit hash: only characters of the legal client id range)."""
         self.id_counter += 1
-        n = int.from_bytes(hashlib.blake2b(b"spotex:%d" % self.id_counter,
-                                           digest_size=16).digest(), "big")
-        out = []
-        for _ in range(22):
-            n, r = divmod(n, 62)
-            out.append(_B62[r])
-        return "".join(out)
+        digest = hashlib.blake2b(b"spotex:%d" % self.id_counter, digest_size=16).digest()
+        return urlsafe_b64encode(digest)[:22].decode()
 
     def finish(self, o: Order) -> None:
         """An order left the open state: release what it still locks, drop it from indexes."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Optional
 
-from .enums import BUY, MARKET, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT
+from .enums import BUY, LIMIT_PRICED, MARKET, STOP_LOSS, STOP_LOSS_LIMIT, TAKE_PROFIT
 from .errors import ApiError
 from .numbers import SCALE, mul
 from .orders import Order
@@ -27,8 +27,10 @@ def _in_range(value: int, lo: int, hi: int, step: int) -> bool:
 
 
 def _price(f: Any, o: Order, _: Any) -> None:
-    prices = [o.price] if o.price else []
-    if o.stop_price:
+    # a zero price is a price (it must fail minPrice), not an absent one; only a trailing
+    # stop may omit stopPrice
+    prices = [o.price] if o.type in LIMIT_PRICED else []
+    if o.stop_price or (o.is_algo and not o.trailing_delta):
         prices.append(o.stop_price)
     for p in prices:
         if not _in_range(p, f.min_price, f.max_price, f.tick_size):
@@ -68,12 +70,13 @@ def _market_lot(f: Any, o: Order, _: Any) -> None:
 
 
 def _notional_value(o: Order, avg: AvgPrice, mins: int) -> int | None:
-    if o.type == MARKET:
-        if o.quote_qty:
-            return o.quote_qty
-        ref = avg(mins)
-        return None if ref is None else mul(ref, o.qty)
+    if o.type == MARKET and o.quote_qty:
+        return o.quote_qty
     price = o.price or o.stop_price
+    if not price:  # MARKET, or a trailing STOP_LOSS/TAKE_PROFIT without stopPrice
+        price = avg(mins)
+        if price is None:
+            return None
     return mul(price, o.qty)
 
 
@@ -127,11 +130,12 @@ def check_order(symbol: Symbol, o: Order, avg: AvgPrice) -> None:
 
 def check_counts(symbol: Symbol, exchange_filters: list[Any], orders: list[Order],
                  sym_counts: tuple[int, int, int], acct_counts: tuple[int, int, int],
-                 position: int) -> None:
+                 position: Callable[[], int]) -> None:
     """Account-state filters for `orders` about to be added (an order list adds several).
 
     `sym_counts`/`acct_counts` are (open, algo, iceberg) already open; `position` is the
-    account's base position on the symbol (free + locked base + open BUY quantity).
+    account's base position on the symbol (free + locked base + open BUY quantity), a
+    callable because it costs a scan and only MAX_POSITION needs it.
     """
     n = len(orders)
     algo = sum(1 for o in orders if o.is_algo)
@@ -146,7 +150,7 @@ def check_counts(symbol: Symbol, exchange_filters: list[Any], orders: list[Order
             raise _fail(k)
         if k == "MAX_POSITION":
             buy_qty = sum(o.qty for o in orders if o.side == BUY)
-            if buy_qty and position + buy_qty > f.max_position:
+            if buy_qty and position() + buy_qty > f.max_position:
                 raise _fail(k)
     for f in exchange_filters:
         k = f.kind

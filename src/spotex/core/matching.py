@@ -37,6 +37,8 @@ def match(ex: "Exchange", sym: "Symbol", o: Order, ts: int, fills: list, prevent
         rem = o.remaining
         if rem <= 0:
             return DONE
+        if o.quote_qty and o.cum_quote >= o.quote_qty:
+            return BUDGET  # the whole quoteOrderQty is used, even if the book is now empty
         level = opp.best()
         if level is None or not crosses(o, level.price):
             return NO_LIQUIDITY
@@ -112,6 +114,8 @@ def _trade(ex: "Exchange", sym: "Symbol", taker: Order, maker: Order, price: int
         if not order.first_fill_done:
             order.first_fill_done = True
             ex.order_counter.on_first_fill(order.account, ts)
+            if order.list_id != -1:  # an OCO leg touched: its sibling goes
+                ex.leg_touched(order, ts)
     taker.status = FILLED if taker.remaining == 0 and not taker.quote_qty else PARTIALLY_FILLED
     _after_maker_fill(ex, sym, maker, qty)
 

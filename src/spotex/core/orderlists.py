@@ -99,7 +99,7 @@ class OrderLists:
         self._check_order_limit(acct.id, c["ts"], len(legs))
         filters.check_counts(sym, self.exchange_filters, legs, acct.symbol_counts(sym.name),
                              (acct.open_count, acct.open_algo, acct.open_iceberg),
-                             self.position(acct, sym))
+                             lambda: self.position(acct, sym))
         ids = [o.client_id for o in legs if o.client_id]
         if len(set(ids)) != len(ids) or any((sym.name, i) in acct.client_ids for i in ids):
             raise ApiError("DUPLICATE_ORDER")

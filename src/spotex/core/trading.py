@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from . import filters, matching
-from .enums import (ALGO_TYPES, CANCEL_RESTRICTIONS, CANCELED, EXPIRED,
+from .enums import (ALGO_TYPES, CANCEL_RESTRICTIONS, CANCELED, EXPIRE_MAKER, EXPIRED,
                     EXPIRED_IN_MATCH, FILLED, FOK, GTC, IOC, LIMIT, LIMIT_MAKER, LIMIT_PRICED,
                     MARKET, NEW, ONLY_NEW, ONLY_PARTIALLY_FILLED, PARTIALLY_FILLED,
-                    STOP_LOSS, STOP_LOSS_LIMIT, STOP_TYPES, TAKE_PROFIT, TAKE_PROFIT_LIMIT,
-                    TRIGGERED_TYPE)
+                    STOP_LOSS, STOP_LOSS_LIMIT, STOP_TYPES, STP_NONE, TAKE_PROFIT,
+                    TAKE_PROFIT_LIMIT, TRIGGERED_TYPE)
 from .errors import ApiError
 from .numbers import INT64_MAX, SCALE, mul, mul_ceil
 from .orders import Order
@@ -77,7 +77,7 @@ class Trading:
             self._arm_stop(sym, o, ts)
         else:
             self._execute(sym, o, ts, placed)
-        self._run_stops(sym, ts)
+        self._settle(sym, ts)
         return placed
 
     def validate_order(self: "Exchange", c: dict[str, Any]) -> tuple["Symbol", "Account", Order, int]:
@@ -92,7 +92,7 @@ class Trading:
         filters.check_order(sym, o, lambda mins: self.avg_price(sym.name, mins, ts))
         filters.check_counts(sym, self.exchange_filters, [o], acct.symbol_counts(sym.name),
                              (acct.open_count, acct.open_algo, acct.open_iceberg),
-                             self.position(acct, sym))
+                             lambda: self.position(acct, sym))
         if (sym.name, o.client_id) in acct.client_ids:
             raise ApiError("DUPLICATE_ORDER")
         self._check_prices(sym, o)
@@ -172,8 +172,11 @@ class Trading:
 
     def _check_prices(self: "Exchange", sym: "Symbol", o: Order) -> None:
         """Stops must not trigger at once; LIMIT_MAKER must not take."""
+        if o.type in LIMIT_PRICED and o.price * o.qty <= 0:
+            raise ApiError("PRICE_QTY_ZERO")
         last = self.avg[sym.name].last_price
-        if o.type in ALGO_TYPES and o.stop_price and last is not None and stop_hit(o, last):
+        has_stop = o.stop_price or not o.trailing_delta  # 0 sent as stopPrice is a stop of 0
+        if o.type in ALGO_TYPES and has_stop and last is not None and stop_hit(o, last):
             raise ApiError("WOULD_TRIGGER_IMMEDIATELY")
         if o.type == LIMIT_MAKER:
             best = self.books[sym.name].opposite(o.is_buy).best()
@@ -303,16 +306,31 @@ class Trading:
     def _rest(self: "Exchange", sym: "Symbol", o: Order) -> None:
         o.visible = min(o.iceberg_qty, o.remaining) if o.iceberg_qty else o.remaining
         self.books[sym.name].side(o.is_buy).add(o)
-        if o.is_buy:  # fills at better prices leave more locked than the rest needs
+        # fills at better prices leave more locked than the rest needs (not for list legs:
+        # their reservation also covers the sibling leg)
+        if o.is_buy and o.list_id == -1:
             keep = mul_ceil(o.price, o.remaining)
             if o.locked > keep:
                 self.accounts[o.account].unlock(o.lock_asset, o.locked - keep)
                 o.locked = keep
 
     def _can_fill(self: "Exchange", sym: "Symbol", o: Order) -> bool:
+        """FOK: could `o` fill entirely now? Under STP its own orders are no liquidity:
+        EXPIRE_MAKER skips them; EXPIRE_TAKER/EXPIRE_BOTH would stop the taker at the first
+        one, after only the visible slices queued ahead of it at that level."""
         need = o.remaining
-        for _, avail in self._liquidity(sym, o):
-            need -= avail
+        side = self.books[sym.name].opposite(o.is_buy)
+        for price in side.prices():
+            if not matching.crosses(o, price):
+                return False
+            before, visible_ahead = need, 0
+            for m in side.live_orders(side.levels[price]):
+                if m.account == o.account and o.stp != STP_NONE:
+                    if o.stp != EXPIRE_MAKER:
+                        return visible_ahead >= before
+                    continue
+                visible_ahead += m.visible
+                need -= m.remaining
             if need <= 0:
                 return True
         return False
@@ -355,6 +373,8 @@ class Trading:
         """A stop fired: it works as a MARKET or LIMIT order from now on."""
         self.stops[sym.name].pop(o.id, None)
         o.update_time = ts
+        if o.list_id != -1:  # an OCO stop leg: the LIMIT_MAKER leg goes first
+            self.leg_triggered(o, ts)
         if TRIGGERED_TYPE[o.type] == MARKET and o.is_buy:
             acct = self.accounts[o.account]
             acct.unlock(o.lock_asset, o.locked)
@@ -383,13 +403,16 @@ class Trading:
             raise ApiError("CANCEL_RESTRICTED")
 
     def _cancel(self: "Exchange", o: Order, new_client_id: str | None, ts: int) -> Canceled:
+        """Cancel one open order; the cancel's client id becomes the order's (enums.md §2.6)."""
         orig = o.client_id
         if o.in_book:
             self.books[o.symbol].side(o.is_buy).remove(o)
         o.status = CANCELED
         o.update_time = ts
         self.finish(o)
-        return Canceled(o, orig, new_client_id or self.gen_client_id())
+        o.client_id = new_client_id or self.gen_client_id()
+        self.client_index[(o.account, o.symbol, o.client_id)] = o
+        return Canceled(o, orig, o.client_id)
 
     def _cancel_all(self: "Exchange", c: dict[str, Any]) -> list[Canceled]:
         sym = self.symbol(c["symbol"])

@@ -42,7 +42,7 @@ def _amount(value: Any, name: str) -> int:
 def account_command(doc: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
     """A create-account command with fresh keys; returns it and the HMAC secret (if any)."""
     key_type = doc.get("keyType", HMAC_SHA256)
-    if key_type not in KEY_TYPES:
+    if not isinstance(key_type, str) or key_type not in KEY_TYPES:
         raise ApiError("INVALID_PARAMETER", "keyType")
     balances = doc.get("balances", {})
     if not isinstance(balances, dict):
@@ -52,8 +52,10 @@ def account_command(doc: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
         secret = random_key()
     else:
         public = doc.get("publicKey")
+        if not isinstance(public, str):
+            raise ApiError("INVALID_PARAMETER", "publicKey")
         try:
-            load_public_key(public or "", key_type)
+            load_public_key(public, key_type)
         except (ValueError, TypeError):
             raise ApiError("INVALID_PARAMETER", "publicKey") from None
     cmd = {"t": "account.create",
@@ -71,10 +73,15 @@ def routes(engine: Engine) -> list[Route]:
             for a, (f, lk) in sorted(acct.balances.items())]}
 
     def account_id(req: Request) -> int:
+        """The {id} of the path; -1130 if it is not an existing account (not the core's
+        -2015/401, which would read as a bad admin token)."""
         try:
-            return int(req.path_args[0])
+            aid = int(req.path_args[0])
         except ValueError:
             raise ApiError("INVALID_PARAMETER", "accountId") from None
+        if aid not in engine.exchange.accounts:
+            raise ApiError("INVALID_PARAMETER", "accountId")
+        return aid
 
     async def create(req: Request) -> Any:
         cmd, secret = account_command(_json(req))
@@ -91,7 +98,6 @@ def routes(engine: Engine) -> list[Route]:
         async def handler(req: Request) -> Any:
             doc = _json(req)
             aid = account_id(req)
-            engine.exchange.account(aid)
             asset = doc.get("asset")
             if not isinstance(asset, str) or not asset:
                 raise ApiError("MANDATORY_PARAM", "asset")
