@@ -77,6 +77,7 @@ async def _serve(args: argparse.Namespace) -> None:
     tune_gc()
     config = uvicorn.Config(server.app, host=args.host, port=args.port, loop="none",
                             http="httptools", lifespan="on", access_log=False,
+                            proxy_headers=False,  # client IPs: see [limits] trusted_proxy_header
                             log_level="warning")
     await uvicorn.Server(config).serve()
 

@@ -22,11 +22,34 @@ class RateLimit:
     limit: int
 
 
+_UNIT_MS = {"s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def duration_ms(text: str) -> int:
+    """"90s", "2m", "1h", "3d" -> milliseconds."""
+    return int(text[:-1]) * _UNIT_MS[text[-1]]
+
+
+@dataclass(frozen=True)
+class LimitPolicy:
+    """How limits are enforced (see [limits] in default.toml)."""
+
+    enabled: bool = True
+    ban_after: int = 5
+    ban_schedule_ms: tuple[int, ...] = tuple(duration_ms(d) for d in ("2m", "10m", "1h", "6h", "1d", "3d"))
+    ban_memory_ms: int = duration_ms("3d")
+    trusted_proxy_header: str = ""
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)
+    max_body_bytes: int = 65_536
+    max_query_bytes: int = 8_192
+
+
 @dataclass
 class Config:
     settings: Settings
     rate_limits: list[RateLimit]
     demo_balances: dict[str, int] = field(default_factory=dict)
+    limits: LimitPolicy = field(default_factory=LimitPolicy)
 
 
 # filter JSON field names in dataclass argument order
@@ -94,17 +117,33 @@ def parse(doc: dict[str, Any]) -> Config:
     ex = doc.get("exchange", {})
     limits = [RateLimit(r["rateLimitType"], r["interval"], r["intervalNum"], r["limit"])
               for r in doc.get("rate_limits", [])]
+    policy = _policy(doc.get("limits", {}))
     settings = Settings(
         symbols=[_symbol(s, doc.get("symbol_defaults", {})) for s in doc.get("symbols", [])],
         exchange_filters=[_filter(f, EXCHANGE_FILTERS) for f in doc.get("exchange_filters", [])],
         order_limits=[OrderLimit(r.interval, r.interval_num, r.limit)
-                      for r in limits if r.type == "ORDERS"],
+                      for r in limits if r.type == "ORDERS" and policy.enabled],
         maker_rate=numbers.parse(ex.get("maker_commission", "0.001")),
         taker_rate=numbers.parse(ex.get("taker_commission", "0.001")),
         avg_price_mins=ex.get("avg_price_mins", 5),
     )
     demo = {a: numbers.parse(v) for a, v in doc.get("demo", {}).get("balances", {}).items()}
-    return Config(settings, limits, demo)
+    return Config(settings, limits, demo, policy)
+
+
+def _policy(spec: dict[str, Any]) -> LimitPolicy:
+    base = LimitPolicy()
+    return LimitPolicy(
+        enabled=spec.get("enabled", base.enabled),
+        ban_after=spec.get("ban_after", base.ban_after),
+        ban_schedule_ms=tuple(duration_ms(d) for d in spec["ban_schedule"])
+        if "ban_schedule" in spec else base.ban_schedule_ms,
+        ban_memory_ms=duration_ms(spec["ban_memory"]) if "ban_memory" in spec else base.ban_memory_ms,
+        trusted_proxy_header=spec.get("trusted_proxy_header", base.trusted_proxy_header).lower(),
+        trusted_proxies=tuple(spec.get("trusted_proxies", base.trusted_proxies)),
+        max_body_bytes=spec.get("max_body_bytes", base.max_body_bytes),
+        max_query_bytes=spec.get("max_query_bytes", base.max_query_bytes),
+    )
 
 
 def default_text() -> str:

@@ -9,9 +9,10 @@ from ..engine import Engine
 from . import weights
 from .auth import KeyRing, check_signed
 from .http import (ADMIN, JSON_HEADERS, NOT_FOUND_HTML, SIGNED, USER_STREAM, Request, Route,
-                   Router, error_response, json_response, parse_headers, read_body,
-                   send_response, unexpected)
-from .usage import Usage
+                   Router, error_response, json_response, parse_headers, send_response,
+                   unexpected)
+from .ratelimit import IpLimiter
+from .waf import Waf, WafBlock
 
 
 class App:
@@ -21,7 +22,9 @@ class App:
         self.admin_token = admin_token
         self.keys = KeyRing()
         # the server's clock (not the wall clock) so weight windows follow engine time
-        self.usage = Usage(engine.config.rate_limits, engine.clock)
+        policy = engine.config.limits
+        self.limiter = IpLimiter(engine.config.rate_limits, policy, engine.clock)
+        self.waf = Waf(policy)
 
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
                        send: Callable[[dict], Awaitable[None]]) -> None:
@@ -42,18 +45,23 @@ class App:
                 return
 
     async def http(self, scope: dict, receive: Callable, send: Callable) -> None:
-        body = await read_body(receive)
+        query = scope.get("query_string", b"")
+        try:
+            self.waf.check_query(query)
+            body = await self.waf.read_body(receive)
+        except WafBlock:
+            await send_response(send, *self.waf.response())
+            return
         headers = parse_headers(scope["headers"])
-        client = scope.get("client") or ("", 0)
-        req = Request(scope["method"], scope["path"],
-                      scope.get("query_string", b"").decode("latin-1"), body, headers, client[0])
+        req = Request(scope["method"], scope["path"], query.decode("latin-1"), body, headers,
+                      self.waf.client_ip(scope, headers))
         route, args = self.router.find(req.method, req.path)
         if route is None:
             await self.not_found(req, send)
             return
         req.path_args = args
         status, payload = await self.dispatch(route, req)
-        out_headers = self.usage.headers(req.client) + req.response_headers
+        out_headers = self.limiter.headers(req.client) + req.response_headers
         await send_response(send, *json_response(status, payload, out_headers))
 
     async def dispatch(self, route: Route, req: Request) -> tuple[int, Any]:
@@ -61,7 +69,7 @@ class App:
             if route.security == ADMIN:
                 self.check_admin(req)
             else:
-                self.usage.add(req.client, weights.weight_of(req.method, req.path, req.params))
+                self.limiter.admit(req.client, weights.weight_of(req.method, req.path, req.params))
             if route.security == SIGNED:
                 key = self.keys.get(self.engine.exchange, req.headers.get("x-mbx-apikey"))
                 check_signed(key, req.query, req.body, req.params, self.engine.clock())
@@ -71,6 +79,8 @@ class App:
                                              req.headers.get("x-mbx-apikey")).account_id
             return 200, await route.handler(req)
         except ApiError as exc:
+            if exc.retry_after is not None:
+                req.response_headers.append((b"retry-after", str(exc.retry_after).encode()))
             return error_response(exc)
         except Exception as exc:  # a handler bug: 5XX, state untouched (see Engine)
             return unexpected(exc)

@@ -89,15 +89,6 @@ class Router:
         return None, ()
 
 
-async def read_body(receive: Callable[[], Awaitable[dict]]) -> bytes:
-    chunks = []
-    while True:
-        msg = await receive()
-        chunks.append(msg.get("body", b""))
-        if not msg.get("more_body"):
-            return b"".join(chunks)
-
-
 def json_response(status: int, payload: Any, headers: list[tuple[bytes, bytes]]) -> tuple[int, list, bytes]:
     return status, JSON_HEADERS + headers, orjson.dumps(payload)
 

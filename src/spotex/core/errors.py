@@ -117,10 +117,10 @@ _STATUS = {
 class ApiError(Exception):
     """A Binance-shaped error: code, exact message, HTTP status, optional data."""
 
-    __slots__ = ("code", "msg", "status", "data", "name")
+    __slots__ = ("code", "msg", "status", "data", "name", "retry_after")
 
     def __init__(self, name: str, *args: Any, status: int | None = None,
-                 data: Any = None) -> None:
+                 data: Any = None, retry_after: int | None = None) -> None:
         code, template = _T[name]
         msg = template % args if args else template
         super().__init__(msg)
@@ -129,6 +129,7 @@ class ApiError(Exception):
         self.msg = msg
         self.status = status if status is not None else _STATUS.get(code, 400)
         self.data = data
+        self.retry_after = retry_after  # seconds, sent as the Retry-After header
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {"code": self.code, "msg": self.msg}

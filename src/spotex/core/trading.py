@@ -168,7 +168,9 @@ class Trading:
     def _check_order_limit(self: "Exchange", account: int, ts: int, n: int) -> None:
         lim = self.order_counter.exceeded(account, ts, n)
         if lim is not None:
-            raise ApiError("TOO_MANY_ORDERS", lim.limit, f"{lim.interval_num} {lim.interval}")
+            wait_ms = lim.window_ms - ts % lim.window_ms
+            raise ApiError("TOO_MANY_ORDERS", lim.limit, f"{lim.interval_num} {lim.interval}",
+                           retry_after=max(1, -(-wait_ms // 1000)))
 
     def _check_prices(self: "Exchange", sym: "Symbol", o: Order) -> None:
         """Stops must not trigger at once; LIMIT_MAKER must not take."""
