@@ -41,8 +41,7 @@ def fmt(value: int) -> str:
     """Format scaled units as Binance does: always 8 decimals, e.g. "0.00100000"."""
     if value < 0:
         return "-" + fmt(-value)
-    whole, frac = divmod(value, SCALE)
-    return f"{whole}.{frac:08d}"
+    return "%d.%08d" % divmod(value, SCALE)
 
 
 def mul(price: int, qty: int) -> int:

@@ -26,14 +26,19 @@ class OrderCounter:
 
     def __init__(self, limits: list[OrderLimit]) -> None:
         self.limits = limits
+        self.windows = [lim.window_ms for lim in limits]
         self.state: dict[int, list[list[int]]] = {}
+        self.seen: dict[int, int] = {}  # account -> ts its windows were last rolled to
 
     def _slots(self, account: int, ts: int) -> list[list[int]]:
         slots = self.state.get(account)
         if slots is None:
             slots = self.state[account] = [[0, 0] for _ in self.limits]
-        for slot, lim in zip(slots, self.limits):
-            start = ts - ts % lim.window_ms
+        elif self.seen.get(account) == ts:  # same command time: windows already current
+            return slots
+        self.seen[account] = ts
+        for slot, window in zip(slots, self.windows):
+            start = ts - ts % window
             if slot[0] != start:
                 slot[0], slot[1] = start, 0
         return slots

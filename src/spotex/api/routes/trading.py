@@ -1,6 +1,7 @@
 """Orders: place, test, query, cancel, cancel all, open orders, all orders."""
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -85,10 +86,16 @@ def select(items: list, key, start: int | None, end: int | None, limit: int) -> 
     return items[-limit:]
 
 
+@functools.lru_cache(maxsize=None)
+def _count_header(interval_num: int, interval: str) -> bytes:
+    return f"x-mbx-order-count-{interval_num}{_LETTER[interval]}".lower().encode()
+
+
 def order_count_headers(engine: Engine, account: int) -> list[tuple[bytes, bytes]]:
-    counts = engine.exchange.order_counter.counts(account, engine.clock())
-    return [(f"x-mbx-order-count-{lim.interval_num}{_LETTER[lim.interval]}".lower().encode(),
-             str(n).encode()) for lim, n in counts]
+    """X-MBX-ORDER-COUNT-<n><unit> for each ORDERS limit, as of the last command."""
+    counts = engine.exchange.order_counter.counts(account, engine.exchange.last_ts)
+    return [(_count_header(lim.interval_num, lim.interval), str(n).encode())
+            for lim, n in counts]
 
 
 def commission_rates(engine: Engine, account: int, symbol: str) -> dict[str, Any]:
