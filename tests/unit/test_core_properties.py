@@ -54,8 +54,15 @@ deposit_op = st.tuples(st.just("deposit"), acct, st.sampled_from(sorted(START)),
 withdraw_op = st.tuples(st.just("withdraw"), acct, st.sampled_from(sorted(START)),
                         st.integers(1, 10**10))
 
+oco_op = st.tuples(st.just("oco"), acct, sym, side, price_k, price_k, qty_k,
+                   st.sampled_from(["STOP_LOSS", "STOP_LOSS_LIMIT"]))
+oto_op = st.tuples(st.just("oto"), acct, sym, side, price_k, qty_k, price_k,
+                   st.sampled_from(["LIMIT", "MARKET", "STOP_LOSS", "OCO"]))
+cancel_list_op = st.tuples(st.just("cancel_list"), acct, sym, st.integers(0, 20))
+
 op = st.one_of(limit_op, limit_op, limit_op, maker_op, market_op, market_op, quote_op, stop_op,
-               stop_op, cancel_op, cancel_all_op, deposit_op, withdraw_op)
+               stop_op, cancel_op, cancel_all_op, deposit_op, withdraw_op, oco_op, oco_op,
+               oto_op, oto_op, cancel_list_op)
 ops = st.lists(st.tuples(op, st.integers(1, 4_000)), min_size=20, max_size=80)
 
 
@@ -89,6 +96,43 @@ def to_command(ex: Exchange, ids: list[int], o: tuple, ts: int) -> dict[str, Any
                 "new_client_id": None, "cancel_restrictions": None}
     if kind == "cancel_all":
         return {**base, "t": "order.cancel_all"}
+    if kind == "cancel_list":
+        lists = [ol.id for ol in ex.account_lists.get(a, []) if ol.is_open and ol.symbol == symbol]
+        lid = lists[o[3] % len(lists)] if lists else 10**9
+        return {**base, "t": "list.cancel", "list_id": lid, "list_client_id": None,
+                "new_client_id": None}
+    if kind == "oco":  # a LIMIT_MAKER leg and a stop leg around the grid
+        _, _, _, s, lk, sk, qk, stop_type = o
+        q, sell = qty(qk), s == "SELL"
+        limit = {"side": s, "type": "LIMIT_MAKER", "qty": q, "price": price(lk)}
+        stop = {"side": s, "type": stop_type, "qty": q, "stop_price": price(sk)}
+        if stop_type == "STOP_LOSS_LIMIT":
+            stop.update(price=price(sk), tif="GTC")
+        above, below = (limit, stop) if sell else (stop, limit)
+        return {**base, "t": "list.oco", "above": above, "below": below}
+    if kind == "oto":  # a working LIMIT and a pending order of the other side
+        _, _, _, s, wk, qk, pk, pending = o
+        other = "SELL" if s == "BUY" else "BUY"
+        q = qty(qk)
+        working = {"side": s, "type": "LIMIT", "tif": "GTC", "qty": q, "price": price(wk)}
+        cmd = {**base, "t": "list.oto", "working": working, "pending": []}
+        if pending == "LIMIT":
+            cmd["pending"] = [{"side": other, "type": "LIMIT", "tif": "GTC", "qty": q // 2,
+                               "price": price(pk)}]
+        elif pending == "MARKET":
+            cmd["pending"] = [{"side": other, "type": "MARKET", "qty": q // 2}]
+        elif pending == "STOP_LOSS":
+            cmd["pending"] = [{"side": other, "type": "STOP_LOSS", "qty": q // 2,
+                               "stop_price": price(pk)}]
+        else:  # OTOCO
+            limit = {"side": other, "type": "LIMIT_MAKER", "qty": q // 2, "price": price(8)}
+            stop = {"side": other, "type": "STOP_LOSS", "qty": q // 2, "stop_price": price(0)}
+            cmd["above"], cmd["below"] = (limit, stop) if other == "SELL" else (stop, limit)
+        step = ex.symbols[symbol].step
+        for leg in cmd["pending"] + [cmd.get("above") or {}, cmd.get("below") or {}]:
+            if "qty" in leg:
+                leg["qty"] -= leg["qty"] % step
+        return cmd
     cmd = {**base, "t": "order.new", "side": o[3]}
     if kind == "limit":
         _, _, _, _, pk, qk, tif, parts, mode = o

@@ -206,7 +206,10 @@ def check_invariants(ex: Exchange, expected_totals: dict[str, int] | None = None
                 n_ice += o.is_iceberg
                 assert acct.client_ids.get((sym, o.client_id)) is o
                 in_stops = o.id in ex.stops[sym]
-                assert o.in_book != in_stops, (o.id, o.in_book, in_stops)
+                if o.status == "PENDING_NEW":  # an OTO leg waiting: neither booked nor armed
+                    assert not o.in_book and not in_stops and o.locked == 0
+                else:
+                    assert o.in_book != in_stops, (o.id, o.in_book, in_stops)
                 assert o.executed + o.prevented_qty < o.qty
         assert (acct.open_count, acct.open_algo, acct.open_iceberg) == (n_open, n_algo, n_ice)
         assert len(acct.client_ids) == n_open
