@@ -8,7 +8,7 @@ from ..core.errors import ApiError
 from ..engine import Engine
 from . import weights
 from .auth import KeyRing, check_signed
-from .http import (ADMIN, JSON_HEADERS, NOT_FOUND_HTML, SIGNED, USER_STREAM, Request, Route,
+from .http import (ADMIN, NOT_FOUND_HTML, SIGNED, USER_STREAM, Request, Route,
                    Router, error_response, json_response, parse_headers, send_response,
                    unexpected)
 from .ratelimit import IpLimiter
@@ -94,6 +94,6 @@ class App:
     async def not_found(self, req: Request, send: Callable) -> None:
         if "text/html" in req.headers.get("accept", ""):
             await send_response(send, 404, [(b"content-type", b"text/html")], NOT_FOUND_HTML)
-        else:
-            await send_response(send, 404, list(JSON_HEADERS), b"")
+        else:  # empty, and so not labelled JSON (clients would try to parse it)
+            await send_response(send, 404, [], b"")
 
