@@ -42,6 +42,7 @@ def bench_config(path: Path) -> Path:
     text = text.replace("maxNumOrders = 200 }", "maxNumOrders = 10000000 }")
     text = text.replace("maxNumOrders = 1000\n", "maxNumOrders = 100000000\n")
     text = text.replace("limit = 6000\n", "limit = 100000000\n")
+    text = text.replace("[limits]\nenabled = true", "[limits]\nenabled = false")
     path.write_text(text)
     return path
 

@@ -127,6 +127,25 @@ def _series3(m: SymbolMarket) -> tuple:
     return s["1m"], s["1h"], s["1d"]
 
 
+# shared with spotex.streams (depth and ticker streams render from the same reads)
+book_levels, best_level = _levels, _best
+
+
+def window_stats(m: SymbolMarket, open_time: int, close_time: int) -> Window:
+    """The trades in [open_time, close_time] (tickers here and in the ticker streams)."""
+    return Window(window(_series3(m), open_time, close_time + 1), m.last_price)
+
+
+def rolling_open(now: int, span: int) -> int:
+    """A rolling window of `span` ending now opens at the start of a minute."""
+    return (now - span) // MINUTE * MINUTE
+
+
+def prev_close(m: SymbolMarket, open_time: int) -> int:
+    """The last price before `open_time` (prevClosePrice)."""
+    return m.series["1m"].close_before(open_time)
+
+
 def routes(engine: Engine, market: MarketData) -> list[Route]:
     ex = lambda: engine.exchange  # noqa: E731 - the exchange object is replaced on rebuild
 
@@ -154,13 +173,12 @@ def routes(engine: Engine, market: MarketData) -> list[Route]:
     def ticker(name: str, open_time: int, close_time: int, full: bool, day: bool) -> dict:
         """One ticker over the trades in [open_time, close_time]; `day`: the 24hr shape."""
         m = market[name]
-        series = _series3(m)
-        w = Window(window(series, open_time, close_time + 1), m.last_price)
+        w = window_stats(m, open_time, close_time)
         if not full:
             return {"symbol": name} | w.tail(open_time, close_time)
         out = {"symbol": name, **w.change()}
         if day:  # keys keep this order when w.tail() sets lastPrice again
-            out |= {"prevClosePrice": fmt(series[0].close_before(open_time)),
+            out |= {"prevClosePrice": fmt(prev_close(m, open_time)),
                     "lastPrice": fmt(w.last), "lastQty": fmt(m.last_qty),
                     **_book_top(ex().books[name])}
         return out | w.tail(open_time, close_time)
@@ -171,6 +189,9 @@ def routes(engine: Engine, market: MarketData) -> list[Route]:
         out = [ticker(n, open_time, close_time, full, day) for n in names]
         return out[0] if single else out
 
+    # one rendered answer per (symbol, limit), valid while lastUpdateId is unchanged
+    depth_cache: dict[tuple[str, int], dict[str, Any]] = {}
+
     async def depth(req: Request) -> Any:
         p = req.params
         name = symbol(p)
@@ -180,9 +201,15 @@ def routes(engine: Engine, market: MarketData) -> list[Route]:
         elif limit <= 0:
             raise ApiError("INVALID_PARAMETER", "limit")
         limit = min(limit, DEPTH_MAX)
+        updates = market[name].updates
+        cached = depth_cache.get((name, limit))
+        if cached is not None and cached["lastUpdateId"] == updates:
+            return cached  # the book has not changed since: same answer
         book, f = ex().books[name], _memo_fmt()
-        return {"lastUpdateId": market[name].updates, "bids": _levels(book.bids, limit, f),
-                "asks": _levels(book.asks, limit, f)}
+        out = depth_cache[(name, limit)] = {
+            "lastUpdateId": updates, "bids": _levels(book.bids, limit, f),
+            "asks": _levels(book.asks, limit, f)}
+        return out
 
     async def trades(req: Request) -> Any:
         p = req.params
@@ -244,7 +271,7 @@ def routes(engine: Engine, market: MarketData) -> list[Route]:
     async def ticker_24hr(req: Request) -> Any:
         names, single = some_symbols(req.params)
         now = engine.now()
-        return tickers(req.params, names, single, (now - DAY) // MINUTE * MINUTE, now, day=True)
+        return tickers(req.params, names, single, rolling_open(now, DAY), now, day=True)
 
     async def ticker_trading_day(req: Request) -> Any:
         p = req.params
@@ -261,7 +288,7 @@ def routes(engine: Engine, market: MarketData) -> list[Route]:
         except ValueError:
             raise ApiError("INVALID_PARAMETER", "windowSize") from None
         now = engine.now()
-        return tickers(p, names, single, (now - span) // MINUTE * MINUTE, now)
+        return tickers(p, names, single, rolling_open(now, span), now)
 
     async def ticker_price(req: Request) -> Any:
         names, single = some_symbols(req.params)
