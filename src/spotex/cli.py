@@ -75,8 +75,12 @@ async def _serve(args: argparse.Namespace) -> None:
     print(f"spotex: admin token in {server.data_dir / 'admin-token'}", flush=True)
     print(f"spotex: listening on http://{args.host}:{args.port}", flush=True)
     tune_gc()
+    ws = server.engine.config.streams
     config = uvicorn.Config(server.app, host=args.host, port=args.port, loop="none",
                             http="httptools", lifespan="on", access_log=False,
+                            ws="websockets-sansio", ws_per_message_deflate=False,
+                            ws_max_size=1 << 20, ws_ping_interval=ws.ping_interval_ms / 1000,
+                            ws_ping_timeout=ws.pong_timeout_ms / 1000,
                             proxy_headers=False,  # client IPs: see [limits] trusted_proxy_header
                             log_level="warning")
     await uvicorn.Server(config).serve()

@@ -44,12 +44,28 @@ class LimitPolicy:
     max_query_bytes: int = 8_192
 
 
+@dataclass(frozen=True)
+class StreamPolicy:
+    """WebSocket limits (see [streams] in default.toml; streams.md §1.1, §2.1)."""
+
+    connection_lifetime_ms: int = duration_ms("24h")
+    ping_interval_ms: int = duration_ms("20s")
+    pong_timeout_ms: int = duration_ms("1m")
+    messages_per_second: int = 5
+    max_streams: int = 1024
+    connection_attempts: int = 300
+    attempts_window_ms: int = duration_ms("5m")
+    listen_key_validity_ms: int = duration_ms("60m")
+    max_queued_bytes: int = 4_194_304
+
+
 @dataclass
 class Config:
     settings: Settings
     rate_limits: list[RateLimit]
     demo_balances: dict[str, int] = field(default_factory=dict)
     limits: LimitPolicy = field(default_factory=LimitPolicy)
+    streams: StreamPolicy = field(default_factory=StreamPolicy)
 
 
 # filter JSON field names in dataclass argument order
@@ -128,7 +144,17 @@ def parse(doc: dict[str, Any]) -> Config:
         avg_price_mins=ex.get("avg_price_mins", 5),
     )
     demo = {a: numbers.parse(v) for a, v in doc.get("demo", {}).get("balances", {}).items()}
-    return Config(settings, limits, demo, policy)
+    return Config(settings, limits, demo, policy, _streams(doc.get("streams", {})))
+
+
+def _streams(spec: dict[str, Any]) -> StreamPolicy:
+    """[streams]: durations as "24h"/"20s", counts as ints; absent keys keep the defaults."""
+    out: dict[str, Any] = {}
+    for name in StreamPolicy.__dataclass_fields__:
+        key = name.removesuffix("_ms")
+        if key in spec:
+            out[name] = duration_ms(spec[key]) if name.endswith("_ms") else spec[key]
+    return StreamPolicy(**out)
 
 
 def _policy(spec: dict[str, Any]) -> LimitPolicy:

@@ -41,10 +41,13 @@ class Engine:
         self.last_ts = 0
         self.broken = False
         self.since_snapshot = 0
-        # projections (market data, streams) see every applied command, live and on
+        # projections (market data) see every applied command, live and on
         # replay; objects in `projections` are saved in snapshots with the core
         self.listeners: list[Callable[[Exchange, dict[str, Any]], None]] = []
         self.projections: dict[str, Any] = {}
+        # streams see only live commands, after the projections; a failure there is
+        # logged and never fails the (already applied) command
+        self.live_listeners: list[Callable[[Exchange, dict[str, Any]], None]] = []
 
     # ------------------------------------------------------------------ startup
     def recover(self) -> int:
@@ -104,6 +107,11 @@ class Engine:
         fut = self.journal.submit(orjson.dumps(cmd))
         self.exchange.seq = self.journal.seq
         self._notify(cmd)
+        for listener in self.live_listeners:
+            try:
+                listener(self.exchange, cmd)
+            except Exception:
+                log.exception("live listener failed on %r", cmd)
         self.since_snapshot += 1
         if self.since_snapshot >= SNAPSHOT_EVERY:
             self.snapshot()

@@ -11,11 +11,12 @@ from typing import Callable
 
 from . import config as config_mod
 from .api.app import App
-from .api.routes import account, admin, general, market, orderlists, trading
+from .api.routes import account, admin, general, market, orderlists, trading, userdata
 from .core import numbers
 from .engine import Engine, wall_clock_ms
 from .journal import SqliteJournal
 from .market import MarketData
+from .streams import Streams
 
 DEMO_FILE = "demo-account.json"
 TOKEN_FILE = "admin-token"
@@ -27,6 +28,7 @@ class Server:
     engine: Engine
     data_dir: Path
     admin_token: str
+    streams: Streams | None = None
 
 
 def build(data_dir: str | os.PathLike, config_path: str | None = None,
@@ -43,9 +45,13 @@ def build(data_dir: str | os.PathLike, config_path: str | None = None,
     engine.projections["market"] = data
     engine.recover()
     token = admin_token or _stored_token(path)
+    streams = Streams(engine, data)  # after recover(): streams see live commands only
     routes = (general.routes(engine) + market.routes(engine, data) + trading.routes(engine)
-              + orderlists.routes(engine) + account.routes(engine) + admin.routes(engine))
-    return Server(App(engine, routes, token), engine, path, token)
+              + orderlists.routes(engine) + account.routes(engine) + admin.routes(engine)
+              + userdata.routes(streams))
+    app = App(engine, routes, token)
+    streams.attach(app)
+    return Server(app, engine, path, token, streams)
 
 
 def _stored_token(path: Path) -> str:

@@ -25,6 +25,10 @@ class App:
         policy = engine.config.limits
         self.limiter = IpLimiter(engine.config.rate_limits, policy, engine.clock)
         self.waf = Waf(policy)
+        # WebSocket endpoints and their timer, installed by spotex.streams
+        self.websocket: Callable[[dict, Callable, Callable], Awaitable[None]] | None = None
+        self.on_startup: list[Callable[[], None]] = []
+        self.on_shutdown: list[Callable[[], Awaitable[None]]] = []
 
     async def __call__(self, scope: dict, receive: Callable[[], Awaitable[dict]],
                        send: Callable[[dict], Awaitable[None]]) -> None:
@@ -33,13 +37,23 @@ class App:
             await self.http(scope, receive, send)
         elif kind == "lifespan":
             await self.lifespan(receive, send)
+        elif kind == "websocket":
+            if self.websocket is not None:
+                await self.websocket(scope, receive, send)
+            else:
+                await receive()
+                await send({"type": "websocket.close"})
 
     async def lifespan(self, receive: Callable, send: Callable) -> None:
         while True:
             msg = await receive()
             if msg["type"] == "lifespan.startup":
+                for start in self.on_startup:
+                    start()
                 await send({"type": "lifespan.startup.complete"})
             elif msg["type"] == "lifespan.shutdown":
+                for stop in self.on_shutdown:
+                    await stop()
                 await self.engine.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return

@@ -95,6 +95,11 @@ class IpLimiter:
         return ApiError("IP_BANNED", st.banned_until, status=418,
                         retry_after=_seconds(st.banned_until - now))
 
+    def usage(self, ip: str) -> list[tuple[RateLimit, int]]:
+        """(limit, used) for every REQUEST_WEIGHT limit: the WebSocket API's rateLimits."""
+        st = self._state(ip, self.clock())
+        return [(self.limits[i], st.slots[i][1]) for i, _ in self.header_names]
+
     def headers(self, ip: str) -> list[tuple[bytes, bytes]]:
         """X-MBX-USED-WEIGHT-<n><unit> for every REQUEST_WEIGHT limit."""
         st = self._state(ip, self.clock())

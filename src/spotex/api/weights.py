@@ -74,6 +74,9 @@ WEIGHTS: dict[tuple[str, str], Weight] = {
     ("GET", "/api/v3/orderList"): 4,
     ("GET", "/api/v3/allOrderList"): 20,
     ("GET", "/api/v3/openOrderList"): 6,
+    ("POST", "/api/v3/userDataStream"): 2,
+    ("PUT", "/api/v3/userDataStream"): 2,
+    ("DELETE", "/api/v3/userDataStream"): 2,
 }
 
 

@@ -56,6 +56,7 @@ _T = {
     "BAD_RECV_WINDOW": (-1131, "recvWindow must be less than 60000"),
     "BAD_STRATEGY_TYPE": (-1134, "strategyType was less than 1000000."),
     "INVALID_JSON": (-1135, "JSON sent for parameter '%s' is not valid"),
+    "INVALID_JSON_REQUEST": (-1135, "Invalid JSON Request"),
     "INVALID_TICKER_TYPE": (-1139, "Invalid ticker type."),
     "INVALID_CANCEL_RESTRICTIONS": (-1145, "Invalid cancelRestrictions"),
     "DUPLICATE_SYMBOLS": (-1151, "Symbol is present multiple times in the list."),
@@ -105,6 +106,10 @@ _T = {
     "REJECTED_MBX_KEY": (-2015, "Invalid API-key, IP, or permissions for action."),
     "CANCEL_REPLACE_PARTIAL": (-2021, "Order cancel-replace partially failed."),
     "CANCEL_REPLACE_FAILED": (-2022, "Order cancel-replace failed."),
+    # WebSocket connections and WebSocket API user data subscriptions
+    "TOO_MANY_CONNECTIONS": (-1034, "Too many connection attempts from IP; current limit is %s per '%s'."),
+    "SUBSCRIPTION_ACTIVE": (-2035, "User Data Stream subscription already active."),
+    "SUBSCRIPTION_INACTIVE": (-2036, "User Data Stream subscription not active."),
 }
 
 # HTTP status by code; anything not listed is a 400 (the docs' "4XX" default).

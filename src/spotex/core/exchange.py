@@ -14,6 +14,7 @@ from typing import Any, Callable
 from .accounts import Account
 from .avgprice import AvgPrice
 from .book import Book
+from .enums import CANCELED, EXPIRED, FILLED
 from .errors import ApiError
 from .orders import Order
 from .ratelimits import OrderCounter, OrderLimit
@@ -21,6 +22,8 @@ from .symbols import Symbol
 from .trades import PreventedMatch, Trade
 from .orderlists import OrderList, OrderLists
 from .trading import Trading
+
+_GONE = {CANCELED: "CANCELED", EXPIRED: "EXPIRED"}  # order status -> execution type
 
 
 @dataclass(frozen=True)
@@ -73,12 +76,14 @@ class Exchange(OrderLists, Trading):
         self.seq = 0  # journal sequence of the last applied command
         self.last_ts = 0  # time of the last applied command
         self.events: list[Any] = []  # trades of the last command, for projections
+        self.reports: list[tuple] = []  # order and list updates of the last command (streams)
         self.new_prices: dict[str, list[tuple[int, int]]] = {}
 
     # ----------------------------------------------------------------- dispatch
     def apply(self, cmd: dict[str, Any]) -> Any:
         """Apply one command; raises ApiError (and changes nothing) when rejected."""
         self.events = []
+        self.reports = []
         handler = self._handlers[cmd["t"]]
         return handler(self, cmd)
 
@@ -151,8 +156,36 @@ class Exchange(OrderLists, Trading):
         digest = hashlib.blake2b(b"spotex:%d" % self.id_counter, digest_size=16).digest()
         return urlsafe_b64encode(digest)[:22].decode()
 
+    def report(self, x: str, o: Order, detail: Any = None) -> None:
+        """Record an order update (execution type `x`) for the user data streams.
+
+        Captures now what later steps of the same command change; `detail` is the Trade
+        (TRADE) or PreventedMatch (TRADE_PREVENTION). Rendering happens in spotex.streams.
+        """
+        self.reports.append((x, o, o.status, o.executed, o.cum_quote, o.qty, o.client_id,
+                             o.working, o.prevented_qty, detail))
+
+    def report_list(self, ol: Any) -> None:
+        """Record an order-list status change (listStatus), legs' ids as they are now."""
+        self.reports.append(("LIST", ol, ol.status,
+                             tuple((o.symbol, o.id, o.client_id) for o in ol.legs)))
+
+    def _restate_last_fill(self, o: Order) -> None:
+        """A quote-quantity order is FILLED only once its budget is found spent, after its
+        last trade: that trade's report carries the final status and quantity."""
+        reports = self.reports
+        for i in range(len(reports) - 1, -1, -1):
+            r = reports[i]
+            if r[1] is o and r[0] == "TRADE":
+                reports[i] = (r[0], o, o.status, r[3], r[4], o.qty, *r[6:])
+                return
+
     def finish(self, o: Order) -> None:
         """An order left the open state: release what it still locks, drop it from indexes."""
+        if o.status in _GONE:  # fills are reported as TRADE, STP expiries by matching
+            self.report(_GONE[o.status], o)
+        elif o.quote_qty and o.status == FILLED:
+            self._restate_last_fill(o)
         if o.locked:
             self.accounts[o.account].unlock(o.lock_asset, o.locked)
             o.locked = 0

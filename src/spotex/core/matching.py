@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from .exchange import Exchange
     from .symbols import Symbol
 
+TRADE, TRADE_PREVENTION = "TRADE", "TRADE_PREVENTION"  # execution types (user data streams)
 # why a taker stopped matching
 DONE, NO_LIQUIDITY, STP, BUDGET = "done", "no_liquidity", "stp", "budget"
 
@@ -118,6 +119,8 @@ def _trade(ex: "Exchange", sym: "Symbol", taker: Order, maker: Order, price: int
                 ex.leg_touched(order, ts)
     taker.status = FILLED if taker.remaining == 0 and not taker.quote_qty else PARTIALLY_FILLED
     _after_maker_fill(ex, sym, maker, qty)
+    ex.report(TRADE, taker, trade)
+    ex.report(TRADE, maker, trade)
 
 
 def _after_maker_fill(ex: "Exchange", sym: "Symbol", maker: Order, qty: int) -> None:
@@ -158,10 +161,12 @@ def _prevent(ex: "Exchange", sym: "Symbol", taker: Order, maker: Order, price: i
         maker.prevented_match_id = pid
         maker.status = EXPIRED_IN_MATCH
         maker.update_time = ts
+        ex.report(TRADE_PREVENTION, maker, pm)
         ex.finish(maker)
     if taker_qty:
         taker.prevented_qty += taker_qty
         taker.prevented_match_id = pid
         taker.status = EXPIRED_IN_MATCH
+        ex.report(TRADE_PREVENTION, taker, pm)
         return True
     return False

@@ -165,6 +165,7 @@ class OrderLists:
         ol = self._open_list(sym, acct, c, "OCO")
         placed = ListPlaced(ol)
         self._activate_pair(sym, ol, stop, limit, lock, c["ts"], placed, fresh=True)
+        self.report_list(ol)
         self.order_counter.add(acct.id, c["ts"], 2)
         self._settle(sym, c["ts"])
         return placed
@@ -195,8 +196,9 @@ class OrderLists:
         placed = ListPlaced(ol)
         self._accept_leg(sym, acct, ol, working, lock)
         for p in pending:
+            p.status = PENDING_NEW  # before acceptance: its NEW report says PENDING_NEW
             self._accept_leg(sym, acct, ol, p, 0)
-            p.status = PENDING_NEW
+        self.report_list(ol)
         wp = Placed(working)
         placed.placements = [wp] + [Placed(p) for p in pending]
         self._execute(sym, working, c["ts"], wp)
@@ -258,6 +260,7 @@ class OrderLists:
         else:
             for o in (stop, limit):
                 o.status, o.update_time = NEW, ts
+                self.report(NEW, o)
             limit.lock_asset = stop.lock_asset = sym.base if not limit.is_buy else sym.quote
             acct.lock(limit.lock_asset, lock)
             limit.locked = lock
@@ -307,6 +310,7 @@ class OrderLists:
                     self.finish(p)
         if not ol.open_legs() and ol.is_open:
             ol.status, ol.update_time = ALL_DONE, ts
+            self.report_list(ol)
 
     def _settle(self: "Exchange", sym: "Symbol", ts: int) -> None:
         """After a command's matching: activate filled OTO lists and run stops until quiet."""
@@ -336,6 +340,7 @@ class OrderLists:
                 self.finish(p)
             return
         p.status, p.update_time = NEW, ts
+        self.report(NEW, p)
         acct.lock(p.lock_asset, lock)
         p.locked = lock
         if p.type in ALGO_TYPES:
@@ -370,6 +375,7 @@ class OrderLists:
         # done first: canceling one leg must not cascade into the others
         ol.oco_active = False
         ol.status, ol.update_time = ALL_DONE, ts
+        self.report_list(ol)
         for o in ol.open_legs():
             out.cancels.append(self._cancel(o, cid, ts))
         return out

@@ -269,6 +269,7 @@ class Trading:
         self.client_index[(acct.id, sym.name, o.client_id)] = o
         acct.track_open(o)
         acct.update_time = o.time
+        self.report(NEW, o)
 
     def _arm_stop(self: "Exchange", sym: "Symbol", o: Order, ts: int) -> None:
         last = self.avg[sym.name].last_price
@@ -375,6 +376,7 @@ class Trading:
         """A stop fired: it works as a MARKET or LIMIT order from now on."""
         self.stops[sym.name].pop(o.id, None)
         o.update_time = ts
+        self.report(NEW, o)  # working from now on (streams show x=NEW with w/W set)
         if o.list_id != -1:  # an OCO stop leg: the LIMIT_MAKER leg goes first
             self.leg_triggered(o, ts)
         if TRIGGERED_TYPE[o.type] == MARKET and o.is_buy:

@@ -128,7 +128,7 @@ def _series3(m: SymbolMarket) -> tuple:
 
 
 # shared with spotex.streams (depth and ticker streams render from the same reads)
-book_levels, best_level = _levels, _best
+book_levels, book_top = _levels, _book_top
 
 
 def window_stats(m: SymbolMarket, open_time: int, close_time: int) -> Window:
