@@ -256,3 +256,24 @@ async def test_lists_count_against_max_num_orders(exchange, kind):
                            pendingAboveType="LIMIT_MAKER", pendingAbovePrice="55000",
                            pendingBelowType="STOP_LOSS", pendingBelowStopPrice="45000")
     assert r.json() == {"code": -1013, "msg": "Filter failure: MAX_NUM_ORDERS"}
+
+
+async def test_oco_leg_expired_by_stp_expires_the_list(exchange):
+    """The LIMIT_MAKER leg holds the pair's funds: if STP expires it, the stop leg goes too
+    (found by the property tests: the stop leg used to stay armed with nothing reserved)."""
+    await _trade_at(exchange, "50000")
+    t = await exchange.new_trader(USDT="10000", BTC="1")
+    body = (await t.signed("POST", "/api/v3/orderList/oco", symbol=S, side="BUY",
+                           quantity="0.1", aboveType="STOP_LOSS_LIMIT", abovePrice="51000",
+                           aboveStopPrice="51000", aboveTimeInForce="GTC",
+                           belowType="LIMIT_MAKER", belowPrice="49000")).json()
+    stop_id, limit_id = (o["orderId"] for o in body["orderReports"])
+    # the same account sells into its own bid: the default STP mode expires the maker
+    r = await t.order(symbol=S, side="SELL", type="MARKET", quantity="0.1")
+    assert r.json()["status"] == "EXPIRED"
+    statuses = [(await t.signed("GET", "/api/v3/order", symbol=S, orderId=i)).json()["status"]
+                for i in (stop_id, limit_id)]
+    assert statuses == ["EXPIRED", "EXPIRED_IN_MATCH"]
+    ol = (await t.signed("GET", "/api/v3/orderList", orderListId=body["orderListId"])).json()
+    assert ol["listStatusType"] == "ALL_DONE"
+    assert (await t.balances())["USDT"] == ("10000.00000000", "0.00000000")

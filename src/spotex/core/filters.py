@@ -120,12 +120,19 @@ _ORDER_CHECKS = {
 }
 
 
+def _plan(symbol: Symbol) -> list[tuple[Callable[..., None], Any]]:
+    """(check, filter) pairs of a symbol, in exchangeInfo order; built once per symbol."""
+    plan = symbol.__dict__.get("order_checks")
+    if plan is None:
+        plan = symbol.order_checks = [(_ORDER_CHECKS[f.kind], f) for f in symbol.filters
+                                      if f.kind in _ORDER_CHECKS]
+    return plan
+
+
 def check_order(symbol: Symbol, o: Order, avg: AvgPrice) -> None:
     """Filters that depend only on the order and the market (not the account)."""
-    for f in symbol.filters:
-        check = _ORDER_CHECKS.get(f.kind)
-        if check is not None:
-            check(f, o, avg)
+    for check, f in _plan(symbol):
+        check(f, o, avg)
 
 
 def check_counts(symbol: Symbol, exchange_filters: list[Any], orders: list[Order],

@@ -286,6 +286,9 @@ class OrderLists:
         self.leg_touched(o, ts)
 
     def _expire_sibling(self: "Exchange", other: Order, survivor: Order, ts: int) -> None:
+        ol = self.order_lists.get(other.list_id)
+        if ol is not None:
+            ol.oco_active = False  # the pair is resolved: the survivor works alone now
         if other.in_book:
             self.books[other.symbol].side(other.is_buy).remove(other)
         survivor.locked += other.locked
@@ -299,6 +302,16 @@ class OrderLists:
         if ol is None:
             return
         ts = o.update_time
+        if ol.oco_active and o.status != FILLED:
+            # an OCO leg went without a fill (STP, expiry): its funds went with it, and so
+            # does the other leg
+            ol.oco_active = False
+            for other in ol.open_legs():
+                if other.status != PENDING_NEW:
+                    if other.in_book:
+                        self.books[other.symbol].side(other.is_buy).remove(other)
+                    other.status, other.update_time = EXPIRED, ts
+                    self.finish(other)
         if o is ol.working and not ol.oco_active and ol.is_open:
             pending = [p for p in ol.legs if p.status == PENDING_NEW]
             if o.status == FILLED:

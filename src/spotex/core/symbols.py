@@ -221,6 +221,7 @@ class Symbol:
 
     def __post_init__(self) -> None:
         self.by_kind = {f.kind: f for f in self.filters}
+        self.permission_key = tuple(tuple(g) for g in self.permission_sets)
 
     def get(self, kind: str) -> Any:
         return self.by_kind.get(kind)

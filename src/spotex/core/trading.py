@@ -5,6 +5,7 @@ A mixin of `Exchange` so the rules read top to bottom in one place. Validation
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -55,6 +56,12 @@ class Canceled:
     order: Order
     orig_client_id: str
     client_id: str
+
+
+@functools.lru_cache(maxsize=1024)
+def _permitted(account_perms: tuple[str, ...], permission_sets: tuple[tuple[str, ...], ...]) -> bool:
+    """Symbol permission sets: AND of ORs (endpoints.md §1.3)."""
+    return all(set(group) & set(account_perms) for group in permission_sets)
 
 
 def stop_hit(o: Order, price: int) -> bool:
@@ -162,7 +169,7 @@ class Trading:
             raise ApiError("STP_MODE_NOT_ALLOWED")
         if not acct.can_trade:
             raise ApiError("ACCOUNT_CANNOT_TRADE")
-        if not all(set(group) & set(acct.permissions) for group in sym.permission_sets):
+        if not _permitted(acct.permissions, sym.permission_key):
             raise ApiError("SYMBOL_NOT_PERMITTED")
 
     def _check_order_limit(self: "Exchange", account: int, ts: int, n: int) -> None:
