@@ -109,31 +109,20 @@ class OrderLists:
             raise ApiError("DUPLICATE_ORDER")
 
     def _check_oco_pair(self: "Exchange", sym: "Symbol", above: Order, below: Order) -> tuple[Order, Order]:
-        """Types, sides and price relationship of an OCO pair; returns (limit_maker, stop)."""
-        for o in (above, below):
-            if o.type not in OCO_TYPES:
-                raise ApiError("OCO_ORDER_TYPE_REJECTED")
-        makers = [o for o in (above, below) if o.type == LIMIT_MAKER]
-        if len(makers) == 2:
-            raise ApiError("BOTH_OCO_ORDERS_CANNOT_BE_LIMIT")
-        if not makers:
-            raise ApiError("BOTH_OCO_ORDERS_CANNOT_BE_CONTINGENT")
-        limit = makers[0]
-        stop = below if limit is above else above
-        if limit.is_buy and limit is above:
-            raise ApiError("BUY_OCO_LIMIT_MUST_BE_BELOW")
-        if not limit.is_buy and limit is below:
-            raise ApiError("SELL_OCO_LIMIT_MUST_BE_ABOVE")
+        """Types, sides and price relationship of an OCO pair; returns (limit_maker, stop).
+
+        BUY: limit price < last price < stop price; SELL: the mirror (endpoints.md §3.9.2).
+        """
+        limit, stop = self._check_oco_pair_types(above, below)
         last = self.avg[sym.name].last_price
-        trigger = stop.stop_price
-        if limit.is_buy:
-            ok = limit.price < (last if last is not None else trigger) and (
-                not trigger or last is None or last < trigger) and (not trigger or limit.price < trigger)
-        else:
-            ok = limit.price > (last if last is not None else trigger) and (
-                not trigger or last is None or last > trigger) and (not trigger or limit.price > trigger)
-        if not ok:
-            raise ApiError("OCO_BAD_PRICES")
+        if last is not None:
+            trigger = stop.stop_price
+            if limit.is_buy:
+                ok = limit.price < last and (not trigger or last < trigger)
+            else:
+                ok = limit.price > last and (not trigger or last > trigger)
+            if not ok:
+                raise ApiError("OCO_BAD_PRICES")
         self._check_prices(sym, limit)
         return limit, stop
 
@@ -213,7 +202,8 @@ class OrderLists:
         return o
 
     def _check_oco_pair_types(self, above: Order, below: Order) -> tuple[Order, Order]:
-        """OTOCO pending pair: types and sides now; prices are checked at activation."""
+        """Types, sides and the limit-vs-stop price order of an OCO pair (no market price
+        needed: also used for OTOCO pending legs, whose market check waits for activation)."""
         for o in (above, below):
             if o.type not in OCO_TYPES:
                 raise ApiError("OCO_ORDER_TYPE_REJECTED")
