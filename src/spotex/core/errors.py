@@ -148,3 +148,25 @@ class ApiError(Exception):
 
 def code_of(name: str) -> int:
     return _T[name][0]
+
+
+# Market-stream control replies (errors.md §7): another protocol, so another table; these
+# payloads are {"code", "msg"} with the stream protocol's own small codes.
+_STREAM = {
+    "UNKNOWN_PROPERTY": (0, "Unknown property"),
+    "EXPECTED_BOOLEAN": (1, "Invalid value type: expected Boolean"),
+    "PROPERTY_NAME": (2, "Invalid request: property name must be a string"),
+    "BAD_ID": (2, "Invalid request: request ID must be an unsigned integer"),
+    "UNKNOWN_VARIANT": (2, "Invalid request: unknown variant `%s`, expected one of %s at line %s"),
+    "TOO_MANY_PARAMS": (2, "Invalid request: too many parameters"),
+    "MISSING_METHOD": (2, "Invalid request: missing field `method` at line %s column %s"),
+    # ours: Binance documents no text for params that are not stream names
+    "BAD_PARAMS": (2, "Invalid request: params must be an array of stream names"),
+    "INVALID_JSON": (3, "Invalid JSON: expected value at line %s column %s"),
+}
+
+
+def stream_error(name: str, *args: Any) -> dict[str, Any]:
+    """A market-stream control error payload from the table above."""
+    code, template = _STREAM[name]
+    return {"code": code, "msg": template % args if args else template}

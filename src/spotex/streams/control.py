@@ -1,11 +1,9 @@
 """Market-stream connections (`/ws...`, `/stream...`) and their live control messages.
 
 SUBSCRIBE / UNSUBSCRIBE / LIST_SUBSCRIPTIONS / SET_PROPERTY / GET_PROPERTY answer
-`{"result": ..., "id": ...}`; malformed requests get the exact payloads of errors.md §7.
-Our choices where Binance documents nothing: params that are not an array of strings
-answer code 2 "Invalid request: params must be an array of stream names", a SUBSCRIBE
-past `max_streams` code 2 "Invalid request: too many parameters"; a connection sending
-more than `messages_per_second` messages in a second is closed (1008).
+`{"result": ..., "id": ...}`; malformed requests get the exact payloads of errors.md §7
+(kept in core/errors.py, with our own texts where Binance documents none). A connection
+sending more than `messages_per_second` messages in a second is closed (1008).
 """
 from __future__ import annotations
 
@@ -14,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from ..core.errors import stream_error
 from .conn import POLICY, Conn
 from .hub import dumps
 
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
 _METHODS = ("SUBSCRIBE", "UNSUBSCRIBE", "LIST_SUBSCRIPTIONS", "SET_PROPERTY", "GET_PROPERTY")
 _VARIANTS = ", ".join(f"`{m}`" for m in _METHODS)
 _STRING_ID = re.compile(r"^[A-Za-z0-9_-]{1,36}$")
-_BAD_ID = "Invalid request: request ID must be an unsigned integer"
-_TOO_MANY = "Invalid request: too many parameters"
 _NO_ID = object()
 
 
@@ -34,8 +31,8 @@ class ControlError(Exception):
         self.payload = payload
 
 
-def _invalid(msg: str, code: int = 2) -> ControlError:
-    return ControlError({"code": code, "msg": msg})
+def _invalid(name: str, *args: Any) -> ControlError:
+    return ControlError(stream_error(name, *args))
 
 
 def _position(text: str, end: int) -> tuple[int, int]:
@@ -89,22 +86,21 @@ class MarketConn(Conn):
         try:
             msg = orjson.loads(text)
         except orjson.JSONDecodeError as err:
-            raise _invalid(f"Invalid JSON: expected value at line {err.lineno} column {err.colno}", 3)
+            raise _invalid("INVALID_JSON", err.lineno, err.colno) from None
         if not isinstance(msg, dict):
-            raise _invalid("Invalid JSON: expected value at line 1 column 1", 3)
+            raise _invalid("INVALID_JSON", 1, 1)
         rid = msg.get("id", _NO_ID)
         if rid is _NO_ID:
             rid = None
         elif not (rid is None or (type(rid) is int and -2**63 <= rid < 2**63)
                   or (type(rid) is str and _STRING_ID.match(rid))):
-            raise _invalid(_BAD_ID)
+            raise _invalid("BAD_ID")
         if "method" not in msg:
             line, col = _position(text, len(text.rstrip()))
-            raise _invalid(f"Invalid request: missing field `method` at line {line} column {col}")
+            raise _invalid("MISSING_METHOD", line, col)
         method, params = msg["method"], msg.get("params")
         if method not in _METHODS:
-            raise _invalid(f"Invalid request: unknown variant `{method}`, expected one of "
-                           f"{_VARIANTS} at line {_method_end(text, method)}")
+            raise _invalid("UNKNOWN_VARIANT", method, _VARIANTS, _method_end(text, method))
         handler = {"SUBSCRIBE": self._subscribe, "UNSUBSCRIBE": self._unsubscribe,
                    "LIST_SUBSCRIPTIONS": self._list_subscriptions,
                    "SET_PROPERTY": self._set_property, "GET_PROPERTY": self._get_property}[method]
@@ -112,13 +108,13 @@ class MarketConn(Conn):
 
     def _names(self, params: Any) -> list[str]:
         if not isinstance(params, list) or not all(isinstance(p, str) for p in params):
-            raise _invalid("Invalid request: params must be an array of stream names")
+            raise _invalid("BAD_PARAMS")
         return params
 
     def _subscribe(self, params: Any, rid: Any) -> None:
         new = [n for n in dict.fromkeys(self._names(params)) if n not in self.names]
         if len(self.names) + len(new) > self.policy.max_streams:
-            raise _invalid(_TOO_MANY)
+            raise _invalid("TOO_MANY_PARAMS")
         for name in new:
             self._add(name)
 
@@ -129,22 +125,22 @@ class MarketConn(Conn):
 
     def _list_subscriptions(self, params: Any, rid: Any) -> list[str]:
         if params:
-            raise _invalid(_TOO_MANY)
+            raise _invalid("TOO_MANY_PARAMS")
         return list(self.names)
 
     def _property(self, params: Any, rid: Any, size: int) -> str:
         if not isinstance(params, list) or not params or not isinstance(params[0], str):
-            raise _invalid("Invalid request: property name must be a string")
+            raise _invalid("PROPERTY_NAME")
         if len(params) > size:
-            raise _invalid(_TOO_MANY)
+            raise _invalid("TOO_MANY_PARAMS")
         if params[0] != "combined":
-            raise ControlError({"code": 0, "msg": "Unknown property", "id": rid})
+            raise ControlError({**stream_error("UNKNOWN_PROPERTY"), "id": rid})
         return params[0]
 
     def _set_property(self, params: Any, rid: Any) -> None:
         self._property(params, rid, 2)
         if len(params) < 2 or type(params[1]) is not bool:
-            raise _invalid("Invalid value type: expected Boolean", 1)
+            raise _invalid("EXPECTED_BOOLEAN")
         self.combined = params[1]
 
     def _get_property(self, params: Any, rid: Any) -> bool:
