@@ -9,6 +9,7 @@ engine refuses commands until it has rebuilt the core from the journal.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import logging
 import pickle
@@ -51,7 +52,20 @@ class Engine:
 
     # ------------------------------------------------------------------ startup
     def recover(self) -> int:
-        """Rebuild state: latest snapshot (if made with this config) + journal tail."""
+        """Rebuild state: latest snapshot (if made with this config) + journal tail.
+
+        The cyclic GC is paused meanwhile: unpickling and replay create millions of
+        long-lived objects, and each collection would walk them all again.
+        """
+        was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._recover()
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def _recover(self) -> int:
         self.exchange = Exchange(self.config.settings)
         for projection in self.projections.values():
             projection.reset()
