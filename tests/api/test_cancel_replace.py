@@ -98,6 +98,7 @@ async def test_exceeded_do_nothing_is_a_plain_1015(exchange, mode):
     r = await _cr(t, mode, "DO_NOTHING", True, True)
     assert r.status_code == 429
     assert r.json() == LIMITED
+    assert 1 <= int(r.headers["retry-after"]) <= 10  # the rest of the 10 s window, as /order
     assert await _old_status(t) == "NEW"
     assert await t.balances() == before
 

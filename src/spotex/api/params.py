@@ -116,28 +116,22 @@ class Params:
 
     def long(self, name: _Str, required: _Bool = False, signed: _Bool = False) -> _Int | None:
         """LONG parameter: ASCII digits only (-1100 with Binance's legal range), int64 (-1108)."""
-        v = self._d.get(name)
-        if not v:
-            if required:
-                raise ApiError("MANDATORY_PARAM", name)
+        v = self.str(name, required)
+        if v is None:
             return None
         return _to_int(name, v, signed, INT64_MAX)
 
     def int(self, name: _Str, required: _Bool = False, signed: _Bool = False) -> _Int | None:
         """INT parameter: as LONG but limited to int32 (-1108 beyond)."""
-        v = self._d.get(name)
-        if not v:
-            if required:
-                raise ApiError("MANDATORY_PARAM", name)
+        v = self.str(name, required)
+        if v is None:
             return None
         return _to_int(name, v, signed, INT32_MAX)
 
     def decimal(self, name: _Str, required: _Bool = False) -> _Int | None:
         """DECIMAL parameter as an int scaled by 1e8 (no floats); -1100/-1111/-1108 on bad input."""
-        v = self._d.get(name)
-        if not v:
-            if required:
-                raise ApiError("MANDATORY_PARAM", name)
+        v = self.str(name, required)
+        if v is None:
             return None
         try:
             return numbers.parse(v)
@@ -163,10 +157,8 @@ class Params:
              required: _Bool = False) -> _Str | None:
         """ENUM parameter (case-sensitive, as on Binance): unknown value raises `error_name`
         (e.g. INVALID_SIDE) or -1130 naming the parameter when error_name is None."""
-        v = self._d.get(name)
-        if not v:
-            if required:
-                raise ApiError("MANDATORY_PARAM", name)
+        v = self.str(name, required)
+        if v is None:
             return None
         if v in allowed:
             return v
@@ -176,10 +168,8 @@ class Params:
 
     def json_list(self, name: _Str, required: _Bool = False) -> list[_Str] | None:
         """JSON array-of-strings parameter such as symbols=["BTCUSDT","BNBBTC"]; else -1135."""
-        v = self._d.get(name)
-        if not v:
-            if required:
-                raise ApiError("MANDATORY_PARAM", name)
+        v = self.str(name, required)
+        if v is None:
             return None
         try:
             out = orjson.loads(v)

@@ -16,7 +16,7 @@ from .enums import (ALGO_TYPES, CANCELED, EXPIRED, FILLED, LIMIT, LIMIT_MAKER, N
 from .errors import ApiError
 from .numbers import mul_ceil
 from .orders import Order
-from .trading import Canceled, Placed, stop_hit
+from .trading import Canceled, Placed, order_limit_error, stop_hit
 
 if TYPE_CHECKING:
     from .accounts import Account
@@ -422,7 +422,7 @@ class OrderLists:
         limit_error = None
         lim = self.order_counter.exceeded(acct.id, ts, 1)
         if lim is not None:
-            limit_error = ApiError("TOO_MANY_ORDERS", lim.limit, f"{lim.interval_num} {lim.interval}")
+            limit_error = order_limit_error(lim, ts)
             if c.get("rate_limit_mode") != "CANCEL_ONLY":
                 raise limit_error
         new = dict(c["new"], symbol=sym.name, account=acct.id, ts=ts)

@@ -58,6 +58,13 @@ class Canceled:
     client_id: str
 
 
+def order_limit_error(lim: Any, ts: int) -> ApiError:
+    """-1015 for the ORDERS limit `lim`, retry after the end of its current window."""
+    wait_ms = lim.window_ms - ts % lim.window_ms
+    return ApiError("TOO_MANY_ORDERS", lim.limit, f"{lim.interval_num} {lim.interval}",
+                    retry_after=max(1, -(-wait_ms // 1000)))
+
+
 @functools.lru_cache(maxsize=1024)
 def _permitted(account_perms: tuple[str, ...], permission_sets: tuple[tuple[str, ...], ...]) -> bool:
     """Symbol permission sets: AND of ORs (endpoints.md §1.3)."""
@@ -175,9 +182,7 @@ class Trading:
     def _check_order_limit(self: "Exchange", account: int, ts: int, n: int) -> None:
         lim = self.order_counter.exceeded(account, ts, n)
         if lim is not None:
-            wait_ms = lim.window_ms - ts % lim.window_ms
-            raise ApiError("TOO_MANY_ORDERS", lim.limit, f"{lim.interval_num} {lim.interval}",
-                           retry_after=max(1, -(-wait_ms // 1000)))
+            raise order_limit_error(lim, ts)
 
     def _check_prices(self: "Exchange", sym: "Symbol", o: Order) -> None:
         """Stops must not trigger at once; LIMIT_MAKER must not take."""
