@@ -11,7 +11,7 @@ import hmac
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -24,6 +24,31 @@ from tests.live import ADMIN_TOKEN, LiveServer
 
 POOL_SIZE = 120  # fresh markets; a test takes one with the `market` fixture
 QUOTE = "USDT"
+
+T = TypeVar("T")
+ORDER_WINDOW_MS = 10_000  # the default ORDERS limit: 100 per 10 SECOND, clock-aligned
+
+
+def fill_order_window(new_trader: Callable[[], T], place: Callable[[T], Any],
+                      n: int = 100, attempts: int = 3) -> T:
+    """Place `n` orders from a fresh trader inside one clock-aligned ORDERS window.
+
+    Windows start at multiples of 10 s, so on a slow machine 100 orders sent at an
+    arbitrary moment can straddle two windows and the 101st is then allowed. Start
+    right after a boundary, and retry with a fresh account if the orders still spilled.
+    """
+    for _ in range(attempts):
+        into = time.time() * 1000 % ORDER_WINDOW_MS
+        if into > 500:
+            time.sleep((ORDER_WINDOW_MS - into) / 1000 + 0.02)
+        window = time.time() * 1000 // ORDER_WINDOW_MS
+        trader = new_trader()
+        for _ in range(n):
+            place(trader)
+        if time.time() * 1000 // ORDER_WINDOW_MS == window:
+            return trader
+    pytest.fail(f"could not place {n} orders inside one {ORDER_WINDOW_MS} ms window")
+
 
 # Same filters as BTCUSDT (tick 0.01, step 0.00001, min notional 5), without trades.
 _POOL_SYMBOL = """

@@ -20,7 +20,7 @@ from binance_sdk_spot.rest_api.models import (NewOrderSideEnum, NewOrderTimeInFo
                                               NewOrderTypeEnum)
 from binance_sdk_spot.spot import Spot
 
-from .conftest import Account, Market, Seeded, Spotex
+from .conftest import Account, Market, Seeded, Spotex, fill_order_window
 
 TYPE_WARNINGS = ("did not match the declared types", "Failed to parse the")
 BUY, SELL = NewOrderSideEnum["BUY"].value, NewOrderSideEnum["SELL"].value
@@ -341,11 +341,10 @@ def test_error_timestamp_outside_recv_window(trader, market, monkeypatch):
 
 
 def test_error_order_rate_limit(trader, market):
-    api = trader(market, quote="100000")
     order = dict(symbol=market.id, side=BUY, type=LIMIT, time_in_force=GTC, quantity=0.1,
                  price=90)
-    for _ in range(100):
-        api.new_order(**order, new_order_resp_type="ACK")
+    api = fill_order_window(lambda: trader(market, quote="100000"),
+                            lambda api: api.new_order(**order, new_order_resp_type="ACK"))
     with pytest.raises(TooManyRequestsError) as e:  # HTTP 429
         api.new_order(**order)
     assert code_of(e) == (-1015, "Too many new orders; current limit is 100 orders per 10 SECOND.")

@@ -7,7 +7,7 @@ import time
 import ccxt
 import pytest
 
-from .conftest import Account, Market, Seeded, Spotex
+from .conftest import Account, Market, Seeded, Spotex, fill_order_window
 
 
 def binance(spotex: Spotex, acct: Account | None = None) -> ccxt.binance:
@@ -380,9 +380,10 @@ def test_error_timestamp_outside_recv_window(spotex, market):
 def test_error_order_rate_limit(spotex, market):
     """The 101st order in 10 s: -1015 with HTTP 429, which ccxt maps by status
     (before reading the body) to DDoSProtection."""
-    ex = trader(spotex, market, quote="100000")
-    for _ in range(100):
+    def place(ex: ccxt.binance) -> None:
         ex.create_order(market.symbol, "limit", "buy", 0.1, 90, {"newOrderRespType": "ACK"})
+
+    ex = fill_order_window(lambda: trader(spotex, market, quote="100000"), place)
     with pytest.raises(ccxt.DDoSProtection, match="-1015"):
         ex.create_order(market.symbol, "limit", "buy", 0.1, 90)
 

@@ -14,7 +14,7 @@ import pytest
 from binance import AsyncClient, Client
 from binance.exceptions import BinanceAPIException
 
-from .conftest import Account, Market, Seeded, Spotex
+from .conftest import Account, Market, Seeded, Spotex, fill_order_window
 
 
 @pytest.fixture
@@ -302,9 +302,8 @@ def test_error_timestamp_outside_recv_window(trader, market):
 
 
 def test_error_order_rate_limit(trader, market):
-    c = trader(market, quote="100000")
-    for _ in range(100):
-        c.order_limit_buy(symbol=market.id, quantity="0.1", price="90", newOrderRespType="ACK")
+    c = fill_order_window(lambda: trader(market, quote="100000"), lambda c: c.order_limit_buy(
+        symbol=market.id, quantity="0.1", price="90", newOrderRespType="ACK"))
     with pytest.raises(BinanceAPIException) as e:
         c.order_limit_buy(symbol=market.id, quantity="0.1", price="90")
     assert api_error(e) == (429, -1015,
