@@ -7,7 +7,6 @@ Binance signs the raw wire text (query string + body, no separator, minus the
 from __future__ import annotations
 
 import binascii
-import hashlib
 import hmac
 from base64 import b64decode
 from dataclasses import dataclass, field
@@ -30,7 +29,6 @@ _PAIR = "signature="
 _AMP_PAIR = "&signature="
 _PKCS1 = padding.PKCS1v15()
 _SHA256 = hashes.SHA256()
-_sha256 = hashlib.sha256
 
 
 @dataclass(frozen=True)
@@ -126,7 +124,7 @@ def _check_hmac(key: ApiKey, payload: str, signature: str) -> bool:
     """HMAC-SHA256 hex, compared case-insensitively in constant time."""
     if len(signature) != 64 or not signature.isascii():
         return False
-    mac = hmac.new(key._secret_bytes, payload.encode(), _sha256).hexdigest()
+    mac = hmac.digest(key._secret_bytes, payload.encode(), "sha256").hex()  # OpenSSL one-shot
     return hmac.compare_digest(mac, signature.lower())
 
 
