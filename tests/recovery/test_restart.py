@@ -76,3 +76,23 @@ async def test_snapshot_of_other_config_is_ignored(exchange: Exchange):
     server.engine.recover()
     assert await _view(http, traders) == before
     await server.engine.journal.close()
+
+
+async def test_periodic_snapshot_is_written_by_a_child_process(exchange: Exchange, monkeypatch):
+    """Every SNAPSHOT_EVERY commands a forked child writes the snapshot while the exchange
+    keeps serving; after a crash, recovery starts from it and replays only the tail."""
+    import spotex.engine
+
+    monkeypatch.setattr(spotex.engine, "SNAPSHOT_EVERY", 4)
+    engine = exchange.server.engine
+    traders = await _activity(exchange)  # 2 account.create + 10 orders/cancels
+    await engine.wait_snapshot()
+    await engine.journal.flush()  # no clean shutdown: the crash case
+    seqs = engine.journal.snapshots.seqs()
+    assert seqs and seqs[-1] >= 8, seqs
+    before = await _view(exchange.http, traders)
+    server, http = await _reopen(exchange)
+    seq, _ = server.engine.journal.load_snapshot()
+    assert seq == seqs[-1]
+    assert await _view(http, traders) == before
+    await server.engine.journal.close()

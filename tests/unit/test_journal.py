@@ -182,11 +182,31 @@ async def test_keeps_only_two_snapshots(tmp_path: Path) -> None:
         j.submit(b"r")
         await j.save_snapshot(n, b"s%d" % n)
     await j.close()
-    with closing(sqlite3.connect(path)) as c:
-        rows = c.execute("SELECT seq, blob FROM snapshot ORDER BY seq").fetchall()
-    assert rows == [(4, b"s4"), (5, b"s5")]
+    assert j.snapshots.seqs() == [4, 5]
+    assert sorted(p.name for p in j.snapshots.dir.iterdir()) == [
+        "00000000000000000004.snapshot", "00000000000000000005.snapshot"]
     j2 = _open(path)
     assert j2.load_snapshot() == (5, b"s5")
+    await j2.close()
+
+
+async def test_snapshot_ahead_of_the_journal_is_not_used(tmp_path: Path) -> None:
+    """A snapshot written (by a background child) before the records it covers were
+    committed, and those records then lost: recovery falls back to the older one."""
+    path = tmp_path / "j.sqlite"
+    j = _open(path)
+    for _ in range(3):
+        j.submit(b"r")
+    await j.save_snapshot(3, b"s3")
+    await j.close()
+    j.snapshots.write(7, b"s7")  # covers records 4..7, which never reached the journal
+    (j.snapshots.dir / "00000000000000000009.123.tmp").write_bytes(b"half")  # a crash mid-write
+    j2 = _open(path)
+    assert j2.load_snapshot() == (3, b"s3")
+    for _ in range(4):
+        j2.submit(b"r")
+    await j2.flush()
+    assert j2.load_snapshot() == (7, b"s7")  # now every record it covers is stored
     await j2.close()
 
 

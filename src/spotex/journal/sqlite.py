@@ -9,6 +9,9 @@ which batches naturally under load and adds no latency when idle.
 Threading: `submit`, `save_snapshot`, `flush` and `close` run on the event
 loop thread; after `open` the connection is used only by the writer thread
 (`open`, `last_seq`, `load_snapshot` and `replay` run before serving starts).
+
+Snapshots are files in `<path>.snapshots/` (see snapshots.py), not rows: a queued
+snapshot is written by the writer thread after the records it covers are committed.
 """
 from __future__ import annotations
 
@@ -19,11 +22,9 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-_SCHEMA = (
-    "CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY, rec BLOB NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS snapshot(seq INTEGER PRIMARY KEY, blob BLOB NOT NULL)",
-)
-_KEEP_SNAPSHOTS = 2
+from .snapshots import SnapshotFiles
+
+_SCHEMA = ("CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY, rec BLOB NOT NULL)",)
 _REPLAY_CHUNK = 1000
 
 
@@ -32,6 +33,7 @@ class SqliteJournal:
 
     def __init__(self, path: str) -> None:
         self.path = path
+        self.snapshots = SnapshotFiles(path + ".snapshots")
         self.stats: dict[str, int] = {"records": 0, "commits": 0}
         self._conn: sqlite3.Connection | None = None
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journal")
@@ -72,9 +74,8 @@ class SqliteJournal:
         return int(row[0] or 0)
 
     def load_snapshot(self) -> tuple[int, bytes] | None:
-        """Latest snapshot as (seq, blob), or None if none was saved."""
-        row = self._db().execute("SELECT seq, blob FROM snapshot ORDER BY seq DESC LIMIT 1").fetchone()
-        return None if row is None else (int(row[0]), bytes(row[1]))
+        """Latest snapshot whose records are all stored, as (seq, blob); None if none."""
+        return self.snapshots.latest(self.last_seq())
 
     def replay(self, after_seq: int) -> Iterator[tuple[int, bytes]]:
         """Records with seq > after_seq in ascending order, streamed in chunks to bound memory."""
@@ -183,25 +184,21 @@ class SqliteJournal:
         done.add_done_callback(on_done)
 
     def _write(self, recs: list[tuple[int, bytes]], snaps: list[tuple[int, bytes]]) -> None:
-        """Writer thread: commit one batch in one transaction (one fsync)."""
-        if not (recs or snaps):
-            return  # only flush() waiters: everything before them is already durable
-        conn = self._db()
-        try:
-            conn.execute("BEGIN")
-            if recs:
+        """Writer thread: commit the batch's records in one transaction (one fsync),
+        then write its snapshots, which cover only records committed by now."""
+        if recs:
+            conn = self._db()
+            try:
+                conn.execute("BEGIN")
                 conn.executemany("INSERT INTO journal(seq, rec) VALUES (?, ?)", recs)
-            if snaps:
-                conn.executemany("INSERT OR REPLACE INTO snapshot(seq, blob) VALUES (?, ?)", snaps)
-                conn.execute(
-                    "DELETE FROM snapshot WHERE seq NOT IN "
-                    "(SELECT seq FROM snapshot ORDER BY seq DESC LIMIT ?)", (_KEEP_SNAPSHOTS,))
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            raise
+                conn.execute("COMMIT")
+            except BaseException:
+                if conn.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        conn.execute("ROLLBACK")
+                raise
+        for seq, blob in snaps:
+            self.snapshots.write(seq, blob)
 
     def _batch_done(
         self,
