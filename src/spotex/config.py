@@ -142,6 +142,7 @@ def parse(doc: dict[str, Any]) -> Config:
         maker_rate=numbers.parse(ex.get("maker_commission", "0.001")),
         taker_rate=numbers.parse(ex.get("taker_commission", "0.001")),
         avg_price_mins=ex.get("avg_price_mins", 5),
+        archive_after_ms=duration_ms(ex.get("archive_after", "90d")),
     )
     demo = {a: numbers.parse(v) for a, v in doc.get("demo", {}).get("balances", {}).items()}
     return Config(settings, limits, demo, policy, _streams(doc.get("streams", {})))

@@ -683,3 +683,58 @@ async def test_used_weight_on_every_response(alice, clock):
     r = await alice.http.get("/api/v3/account", headers={"X-MBX-APIKEY": "short"})
     assert r.status_code == 401
     assert int(r.headers["x-mbx-used-weight-1m"]) == used + 20
+
+
+# ================================================================= archived orders
+DAY = 86_400_000
+ARCHIVED = (400, -2026, "Order was canceled or expired with no executed qty over 90 days ago "
+                        "and has been archived.")
+
+
+async def test_orders_ended_without_fills_are_archived_after_90_days(exchange, alice, bob):
+    """CANCELED / EXPIRED with nothing executed: gone from queries 90 days after they
+    ended (-2026 by id, left out of allOrders); orders with fills stay."""
+    canceled = await limit(alice, "BUY", "0.01", "40000", newClientOrderId="quote-1")
+    ok(await cancel(alice, orderId=canceled["orderId"], newClientOrderId="cancel-1"))
+    expired = ok(await alice.order(symbol=SYM, side="BUY", type="LIMIT", timeInForce="IOC",
+                                   quantity="0.01", price="40000"))
+    assert expired["status"] == "EXPIRED"
+    ask = await limit(bob, "SELL", "0.01", "50000")
+    filled = await limit(alice, "BUY", "0.01", "50000")
+    assert filled["status"] == "FILLED"
+    ids = [o["orderId"] for o in ok(await get(alice, "/api/v3/allOrders", symbol=SYM))]
+    assert ids == [canceled["orderId"], expired["orderId"], filled["orderId"]]
+
+    exchange.clock.advance(90 * DAY - 1)
+    await limit(bob, "SELL", "0.01", "60000")  # any applied command archives what is due
+    assert len(ok(await get(alice, "/api/v3/allOrders", symbol=SYM))) == 3
+
+    exchange.clock.advance(1)
+    await limit(bob, "SELL", "0.01", "60000")
+    for oid in (canceled["orderId"], expired["orderId"]):
+        err(await get(alice, "/api/v3/order", symbol=SYM, orderId=oid), *ARCHIVED)
+        err(await cancel(alice, orderId=oid), *UNKNOWN)
+    # by client id (the original or the cancel's) it is simply unknown
+    for cid in ("quote-1", "cancel-1"):
+        err(await get(alice, "/api/v3/order", symbol=SYM, origClientOrderId=cid), *NOT_EXIST)
+    assert [o["orderId"] for o in ok(await get(alice, "/api/v3/allOrders", symbol=SYM))] == [
+        filled["orderId"]]
+    assert ok(await get(alice, "/api/v3/order", symbol=SYM, orderId=filled["orderId"]))
+    # an id never handed out is still -2013, and a freed client id can be used again
+    err(await get(alice, "/api/v3/order", symbol=SYM, orderId=10**9), *NOT_EXIST)
+    assert (await limit(alice, "BUY", "0.01", "40000", newClientOrderId="quote-1"))["status"] == "NEW"
+
+
+async def test_archived_orders_leave_the_account_lists(exchange, alice):
+    """Memory stays bounded: the account's order list is compacted as orders archive."""
+    for _ in range(150):
+        exchange.clock.advance(200)  # within the ORDERS limit (100 per 10 s)
+        o = await limit(alice, "BUY", "0.01", "40000")
+        ok(await cancel(alice, orderId=o["orderId"]))
+    exchange.clock.advance(91 * DAY)
+    await limit(alice, "BUY", "0.01", "40000")
+    ex = exchange.server.engine.exchange
+    assert len(ex.orders[SYM]) == 1
+    assert len(ex.account_orders[(alice.account_id, SYM)]) <= 1 + 150 // 2
+    assert not ex.finished
+    assert len(ok(await get(alice, "/api/v3/allOrders", symbol=SYM))) == 1

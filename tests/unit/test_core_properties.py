@@ -3,6 +3,7 @@ keep every accounting and book invariant after every command; rejected commands 
 nothing; the same sequence replays to the same state."""
 from __future__ import annotations
 
+import dataclasses
 import pickle
 from typing import Any
 
@@ -12,10 +13,12 @@ from hypothesis import strategies as st
 from spotex import config
 from spotex.core.errors import ApiError
 from spotex.core.exchange import Exchange
+from spotex.core.history import ARCHIVABLE
 
 from tests.unit.test_core_support import D, check_invariants, fingerprint
 
-SETTINGS = config.load().settings
+# orders archive 30 s after they end, so sequences (up to ~5 min) archive many of them
+SETTINGS = dataclasses.replace(config.load().settings, archive_after_ms=30_000)
 ACCOUNTS = 3
 START = {"USDT": D("10000"), "BTC": D("10"), "ETH": D("200")}
 
@@ -183,7 +186,26 @@ def run(sequence, check: bool = True) -> tuple[Exchange, int, list[dict[str, Any
             expected[cmd["asset"]] -= cmd["amount"]
         if check:
             check_invariants(ex, expected)
+            check_history(ex, ts)
     return ex, ts, log
+
+
+def check_history(ex: Exchange, ts: int) -> None:
+    """Only finished orders without fills, ended long enough ago, are archived; no index
+    keeps an archived order."""
+    for o, _ in ex.finished:
+        assert o.status in ARCHIVABLE and o.executed == 0 and o.list_id == -1
+        assert o.update_time > ts - SETTINGS.archive_after_ms
+    for acct in ex.accounts.values():
+        for sym, by_id in acct.open_orders.items():
+            assert all(ex.orders[sym].get(i) is o for i, o in by_id.items())
+    for (a, sym, _), o in ex.client_index.items():
+        assert ex.orders[sym].get(o.id) is o
+    for ol in ex.order_lists.values():
+        assert all(ex.orders[o.symbol].get(o.id) is o for o in ol.legs)
+    for (a, sym), mine in ex.account_orders.items():
+        kept = ex.kept_orders(a, sym)
+        assert [o.id for o in kept] == sorted(i for i, o in ex.orders[sym].items() if o.account == a)
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -100,6 +100,8 @@ _T = {
     "CANCEL_RESTRICTED": (-2011, "Order was not canceled due to cancel restrictions."),
     "CANCEL_ACCOUNT_CANNOT_TRADE": (-2011, "This account may not place or cancel orders."),
     "NO_SUCH_ORDER": (-2013, "Order does not exist."),
+    "ORDER_ARCHIVED": (-2026, "Order was canceled or expired with no executed qty over 90 days "
+                              "ago and has been archived."),
     # not in errors.md; the message live Binance gives for an unknown order list
     "NO_SUCH_ORDER_LIST": (-2013, "Order list does not exist."),
     "BAD_API_KEY_FMT": (-2014, "API-key format invalid."),

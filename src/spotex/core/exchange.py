@@ -7,6 +7,7 @@ mutation: a rejected command raises `ApiError` and changes nothing.
 from __future__ import annotations
 
 import hashlib
+from collections import deque
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -16,6 +17,7 @@ from .avgprice import AvgPrice
 from .book import Book
 from .enums import CANCELED, EXPIRED, FILLED
 from .errors import ApiError
+from .history import History
 from .orders import Order
 from .ratelimits import OrderCounter, OrderLimit
 from .symbols import Symbol
@@ -43,9 +45,10 @@ class Settings:
     maker_rate: int = 100_000
     taker_rate: int = 100_000
     avg_price_mins: int = 5
+    archive_after_ms: int = 90 * 86_400_000  # see core/history.py
 
 
-class Exchange(OrderLists, Trading):
+class Exchange(OrderLists, Trading, History):
     """All state of one exchange: accounts, keys, books, orders, trades."""
 
     def __init__(self, settings: Settings) -> None:
@@ -78,14 +81,17 @@ class Exchange(OrderLists, Trading):
         self.events: list[Any] = []  # trades of the last command, for projections
         self.reports: list[tuple] = []  # order and list updates of the last command (streams)
         self.new_prices: dict[str, list[tuple[int, int]]] = {}
+        self.finished: deque[tuple[Order, str]] = deque()  # archive candidates (history.py)
+        self.stale: dict[tuple[int, str], int] = {}  # archived entries left in account_orders
 
     # ----------------------------------------------------------------- dispatch
     def apply(self, cmd: dict[str, Any]) -> Any:
         """Apply one command; raises ApiError (and changes nothing) when rejected."""
         self.events = []
         self.reports = []
-        handler = self._handlers[cmd["t"]]
-        return handler(self, cmd)
+        result = self._handlers[cmd["t"]](self, cmd)
+        self.archive_due(cmd["ts"])
+        return result
 
     # ----------------------------------------------------------------- admin
     def _create_account(self, c: dict[str, Any]) -> int:
@@ -191,6 +197,7 @@ class Exchange(OrderLists, Trading):
             o.locked = 0
         self.accounts[o.account].untrack_open(o)
         self.stops[o.symbol].pop(o.id, None)
+        self.note_finished(o)
         if o.list_id != -1:
             self.on_leg_finished(o)
 

@@ -145,6 +145,8 @@ def routes(engine: Engine) -> list[Route]:
         order_id, orig = order_ids(p)
         o = ex().find_order(req.account, symbol, order_id, orig)
         if o is None:
+            if order_id is not None and ex().is_archived(symbol, order_id):
+                raise ApiError("ORDER_ARCHIVED")
             raise ApiError("NO_SUCH_ORDER")
         return render.query_order(o)
 
@@ -183,7 +185,7 @@ def routes(engine: Engine) -> list[Route]:
         ex().symbol(symbol)
         order_id, limit = p.long("orderId"), limit_param(p)
         start, end = time_range(p)
-        mine = ex().account_orders.get((req.account, symbol), [])
+        mine = ex().kept_orders(req.account, symbol)
         if start is None and end is None and order_id is not None:
             return [render.query_order(o) for o in mine if o.id >= order_id][:limit]
         return [render.query_order(o)
