@@ -14,6 +14,8 @@ import hashlib
 import logging
 import os
 import pickle
+import resource
+import signal
 import time
 from typing import Any, Callable
 
@@ -26,6 +28,11 @@ from .journal import SqliteJournal
 
 log = logging.getLogger("spotex.engine")
 SNAPSHOT_EVERY = 100_000  # commands between automatic snapshots
+
+
+def _max_fd() -> int:
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20  # closerange is one syscall
 
 
 def wall_clock_ms() -> int:
@@ -43,7 +50,8 @@ class Engine:
         self.last_ts = 0
         self.broken = False
         self.since_snapshot = 0
-        self.snapshot_child: int | None = None  # pid of the process writing a snapshot
+        self.snapshot_task: asyncio.Task[None] | None = None  # a background snapshot
+        self.snapshot_pid = 0  # its process
         # projections (market data) see every applied command, live and on
         # replay; objects in `projections` are saved in snapshots with the core
         self.listeners: list[Callable[[Exchange, dict[str, Any]], None]] = []
@@ -152,46 +160,56 @@ class Engine:
         """Snapshot from a forked child, which pickles a copy-on-write image of the state.
 
         Pickling a million orders takes seconds; the fork takes tens of milliseconds, so
-        the exchange keeps serving meanwhile. The snapshot's records were submitted before
-        the fork; recovery uses it only once they are all stored (SnapshotFiles.latest).
-        Skipped while the previous child is still writing; inline where fork is missing.
+        the exchange keeps serving meanwhile. The child only writes a temporary file; this
+        process promotes it once the journal holds every record it covers (snapshots.py).
+        Skipped while the previous one is in progress; inline where fork is missing.
         """
         self.since_snapshot = 0
         if not hasattr(os, "fork"):  # pragma: no cover - non-POSIX
             self.snapshot()
             return
-        if self.snapshot_running():
+        if self.snapshot_task is not None and not self.snapshot_task.done():
             return
         seq = self.exchange.seq
         pid = os.fork()
-        if pid == 0:  # child: never returns into the event loop
-            code = 1
-            try:
-                gc.disable()
-                self.journal.snapshots.write(seq, self._pickle())
-                code = 0
-            except BaseException as exc:
-                os.write(2, f"spotex: background snapshot failed: {exc!r}\n".encode())
-            finally:
-                os._exit(code)
-        self.snapshot_child = pid
-
-    def snapshot_running(self) -> bool:
-        """True while a background snapshot child is alive (reaps it once it ended)."""
-        if self.snapshot_child is None:
-            return False
-        pid, status = os.waitpid(self.snapshot_child, os.WNOHANG)
         if pid == 0:
-            return True
-        self.snapshot_child = None
+            self._snapshot_child(seq)  # never returns
+        self.snapshot_pid = pid
+        self.snapshot_task = asyncio.get_running_loop().create_task(self._adopt(pid, seq))
+
+    def _snapshot_child(self, seq: int) -> None:
+        """In the forked child: write the pending snapshot file, then exit at once."""
+        code = 1
+        try:
+            # no inherited socket may outlive the server (a restart could not bind)
+            os.closerange(3, _max_fd())
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, signal.SIG_DFL)
+            gc.disable()
+            self.journal.snapshots.write_pending(seq, self._pickle())
+            code = 0
+        except BaseException as exc:
+            os.write(2, f"spotex: background snapshot failed: {exc!r}\n".encode())
+        finally:
+            os._exit(code)
+
+    async def _adopt(self, pid: int, seq: int) -> None:
+        """Wait for the child, then promote its file once records <= seq are durable."""
+        loop = asyncio.get_running_loop()
+        _, status = await loop.run_in_executor(None, os.waitpid, pid, 0)
         if os.waitstatus_to_exitcode(status) != 0:
-            log.error("background snapshot failed (exit status %s)", status)
-        return False
+            log.error("background snapshot at seq %s failed (status %s)", seq, status)
+            return
+        try:
+            await self.journal.flush()  # they were submitted before the fork
+            self.journal.snapshots.promote(seq, pid)
+        except Exception:
+            log.exception("background snapshot at seq %s not kept", seq)
 
     async def wait_snapshot(self) -> None:
-        """Wait for a running background snapshot to end."""
-        while self.snapshot_running():
-            await asyncio.sleep(0.01)
+        """Wait until a background snapshot in progress has ended."""
+        if self.snapshot_task is not None:
+            await self.snapshot_task
 
     def _start_rebuild(self) -> None:
         self.broken = True

@@ -1,6 +1,9 @@
 """State after a restart is identical: from snapshot + tail, and from the journal alone."""
 from __future__ import annotations
 
+import asyncio
+import os
+
 import httpx
 
 from spotex.server import build
@@ -114,4 +117,33 @@ async def test_replay_archives_the_same_orders(exchange: Exchange):
     assert server.engine.journal.load_snapshot() is None
     assert sorted(i for i in range(1, 10) if server.engine.exchange.is_archived("BTCUSDT", i)) == archived
     assert await _view(http, traders) == before
+    await server.engine.journal.close()
+
+
+async def test_snapshot_child_holds_no_socket_and_unpromoted_files_are_dropped(
+        exchange: Exchange, monkeypatch):
+    """The child closes what it inherited (a listening socket kept by a child outliving a
+    killed server would stop the restart from binding); its file becomes a snapshot only
+    when the server promotes it, and a restart discards one that never was."""
+    import socket
+    import time
+
+    engine = exchange.server.engine
+    await _activity(exchange)
+    listener = socket.create_server(("127.0.0.1", 0))
+    pickle_state = engine._pickle
+    monkeypatch.setattr(engine, "_pickle", lambda: (time.sleep(0.5), pickle_state())[1])
+    engine.snapshot_in_background()
+    await asyncio.sleep(0.2)
+    fds = os.listdir(f"/proc/{engine.snapshot_pid}/fd")
+    links = {os.readlink(f"/proc/{engine.snapshot_pid}/fd/{fd}") for fd in fds}
+    assert not any(link.startswith("socket:") for link in links), links
+    assert engine.journal.snapshots.seqs() == []  # not promoted while being written
+    await engine.wait_snapshot()
+    assert engine.journal.snapshots.seqs() == [engine.exchange.seq]
+    listener.close()
+
+    engine.journal.snapshots.write_pending(99, b"from a server that died before promoting")
+    server, _ = await _reopen(exchange)
+    assert list(engine.journal.snapshots.dir.glob("*.tmp")) == []
     await server.engine.journal.close()

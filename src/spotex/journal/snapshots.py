@@ -2,13 +2,15 @@
 
 A snapshot is a few hundred MB for a million orders: too big to push through the
 journal's SQLite writer without stalling every commit behind it. So each one is its
-own file, `<seq>.snapshot`, written to a temporary name, fsynced and renamed, so a
-crash leaves either the whole file or none. `write` may run in any process (the
-engine writes periodic snapshots from a forked child); nothing here holds state
-between calls.
+own file, `<seq>.snapshot`, written under a temporary name (`<seq>.<pid>.tmp`),
+fsynced and renamed, so a crash leaves either the whole file or none.
 
-A snapshot is only usable once every record it covers is durable: `latest` takes
-the newest one whose seq is at most the journal's last committed seq.
+A snapshot may be promoted (renamed) only once every record it covers is durable:
+otherwise a crash could leave a snapshot ahead of the journal, and a restarted server
+would number different commands with the same seqs. The engine's forked child only
+writes the temporary file; the serving process promotes it after its journal has
+committed those records, and a server that died before that never promotes it.
+`latest` still skips any snapshot ahead of the journal, as a second guard.
 """
 from __future__ import annotations
 
@@ -25,11 +27,14 @@ class SnapshotFiles:
         self.keep = keep
 
     def write(self, seq: int, blob: bytes) -> None:
-        """Store the state after `seq` atomically, then drop all but the newest `keep`."""
+        """Store the state after `seq` (whose records are all durable) atomically."""
+        self.write_pending(seq, blob)
+        self.promote(seq, os.getpid())
+
+    def write_pending(self, seq: int, blob: bytes) -> None:
+        """Write and fsync the temporary file of this process's snapshot after `seq`."""
         self.dir.mkdir(parents=True, exist_ok=True)
-        final = self.dir / f"{seq:020d}{SUFFIX}"
-        tmp = self.dir / f"{seq:020d}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(self._tmp(seq, os.getpid()), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         try:
             view = memoryview(blob)
             while view:
@@ -37,10 +42,22 @@ class SnapshotFiles:
             os.fsync(fd)
         finally:
             os.close(fd)
-        os.replace(tmp, final)
+
+    def promote(self, seq: int, pid: int) -> None:
+        """Make the snapshot written by process `pid` the one after `seq`; keep the newest."""
+        os.replace(self._tmp(seq, pid), self.dir / f"{seq:020d}{SUFFIX}")
         self._sync_dir()
         for old in self.seqs()[:-self.keep]:
             (self.dir / f"{old:020d}{SUFFIX}").unlink(missing_ok=True)
+
+    def discard_pending(self) -> None:
+        """Remove temporary files that were never promoted (their writer's server died)."""
+        if self.dir.is_dir():
+            for p in self.dir.glob("*.tmp"):
+                p.unlink(missing_ok=True)
+
+    def _tmp(self, seq: int, pid: int) -> Path:
+        return self.dir / f"{seq:020d}.{pid}.tmp"
 
     def latest(self, max_seq: int) -> tuple[int, bytes] | None:
         """(seq, blob) of the newest snapshot with seq <= max_seq, or None."""

@@ -62,6 +62,7 @@ class SqliteJournal:
             conn.execute(ddl)
         self._conn = conn
         self._seq = self.last_seq()
+        self.snapshots.discard_pending()
 
     @property
     def seq(self) -> int:
