@@ -11,6 +11,8 @@ from bisect import bisect_left, bisect_right
 from operator import itemgetter
 from typing import Any, Callable
 
+import orjson
+
 from ...core.book import Book, BookSide
 from ...core.errors import ApiError
 from ...core.numbers import SCALE, fmt, to_str_pct
@@ -189,8 +191,9 @@ def routes(engine: Engine, market: MarketData) -> list[Route]:
         out = [ticker(n, open_time, close_time, full, day) for n in names]
         return out[0] if single else out
 
-    # one rendered answer per (symbol, limit), valid while lastUpdateId is unchanged
-    depth_cache: dict[tuple[str, int], dict[str, Any]] = {}
+    # one encoded answer per (symbol, limit), valid while lastUpdateId is unchanged;
+    # orjson embeds a Fragment as is, in a REST body or a WebSocket API envelope alike
+    depth_cache: dict[tuple[str, int], tuple[int, orjson.Fragment]] = {}
 
     async def depth(req: Request) -> Any:
         p = req.params
@@ -203,12 +206,13 @@ def routes(engine: Engine, market: MarketData) -> list[Route]:
         limit = min(limit, DEPTH_MAX)
         updates = market[name].updates
         cached = depth_cache.get((name, limit))
-        if cached is not None and cached["lastUpdateId"] == updates:
-            return cached  # the book has not changed since: same answer
+        if cached is not None and cached[0] == updates:
+            return cached[1]  # the book has not changed since: the same bytes
         book, f = ex().books[name], _memo_fmt()
-        out = depth_cache[(name, limit)] = {
+        out = orjson.Fragment(orjson.dumps({
             "lastUpdateId": updates, "bids": _levels(book.bids, limit, f),
-            "asks": _levels(book.asks, limit, f)}
+            "asks": _levels(book.asks, limit, f)}))
+        depth_cache[(name, limit)] = (updates, out)
         return out
 
     async def trades(req: Request) -> Any:
