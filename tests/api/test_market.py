@@ -339,6 +339,30 @@ async def test_ticker_24hr_window_slides_past_old_trades(exchange, traders):
     assert t["lastQty"] == "0.01000000"
 
 
+async def test_polled_ticker_follows_trades_book_and_clock(exchange, traders):
+    """Tickers are memoized per symbol between its commands: a poll right after a trade,
+    a book change or a new window minute sees it, and closeTime is always the time asked."""
+    maker, taker = traders
+    await trade(maker, taker, "50000", "0.01")
+    t1 = await get(exchange, "ticker/24hr", symbol=S)
+    exchange.clock.advance(5)
+    t2 = await get(exchange, "ticker/24hr", symbol=S)
+    assert t2["closeTime"] == t1["closeTime"] + 5 == exchange.clock.now
+    assert {k: v for k, v in t2.items() if k != "closeTime"} == {
+        k: v for k, v in t1.items() if k != "closeTime"}
+    await rest(maker, "BUY", "49000", "0.02")  # the book changes, no trade
+    t3 = await get(exchange, "ticker/24hr", symbol=S)
+    assert (t3["bidPrice"], t3["bidQty"], t3["count"]) == ("49000.00000000", "0.02000000", 1)
+    await trade(maker, taker, "50500", "0.01")
+    t4 = await get(exchange, "ticker/24hr", symbol=S)
+    assert (t4["count"], t4["lastPrice"], t4["highPrice"]) == (2, "50500.00000000", "50500.00000000")
+    exchange.clock.advance(DAY + MIN)
+    t5 = await get(exchange, "ticker/24hr", symbol=S)
+    assert (t5["count"], t5["closeTime"]) == (0, exchange.clock.now)
+    mini = await get(exchange, "ticker/24hr", symbol=S, type="MINI")
+    assert mini["count"] == 0 and "bidPrice" not in mini
+
+
 async def test_tickers_of_symbol_without_trades_or_orders(exchange):
     now = exchange.clock.now
     t = await get(exchange, "ticker/24hr", symbol="SOLUSDT")

@@ -172,8 +172,24 @@ def routes(engine: Engine, market: MarketData) -> list[Route]:
                 raise ApiError("TOO_MANY_SYMBOLS")
         return some_symbols(p)
 
+    # per (symbol, shape): the latest answer with its window start and symbol version. A
+    # ticker's numbers change only with the symbol's commands or a new window minute;
+    # closeTime (often "now") is set on a copy.
+    ticker_memo: dict[tuple[str, bool, bool], tuple[int, int, dict]] = {}
+
     def ticker(name: str, open_time: int, close_time: int, full: bool, day: bool) -> dict:
         """One ticker over the trades in [open_time, close_time]; `day`: the 24hr shape."""
+        m = market[name]
+        memo = ticker_memo.get((name, full, day))
+        if memo is None or memo[0] != open_time or memo[1] != m.updates:
+            memo = ticker_memo[(name, full, day)] = (
+                open_time, m.updates, render_ticker(name, open_time, close_time, full, day))
+        out = memo[2].copy()
+        out["closeTime"] = close_time
+        return out
+
+    def render_ticker(name: str, open_time: int, close_time: int, full: bool,
+                      day: bool) -> dict:
         m = market[name]
         w = window_stats(m, open_time, close_time)
         if not full:
