@@ -24,7 +24,7 @@ from core import Workload, exchange  # noqa: E402
 
 from spotex import config  # noqa: E402
 from spotex.core.errors import ApiError  # noqa: E402
-from spotex.engine import SNAPSHOT_EVERY, Engine  # noqa: E402
+from spotex.engine import Engine  # noqa: E402
 from spotex.journal import SqliteJournal  # noqa: E402
 from common import bench_config  # noqa: E402
 
@@ -49,7 +49,7 @@ class Recorder(Workload):
 
 def build_journal(path: Path, cfg_path: str, orders: int) -> tuple[float, int]:
     """Write a journal of `orders` accepted order commands (accounts first), with a
-    snapshot taken SNAPSHOT_EVERY commands before the end, as a running server would."""
+    snapshot taken `snapshot_every` commands before the end, as a running server would."""
     ex = exchange()  # same accounts as bench/core.py (created without the journal)
     w = Recorder(ex, 10_000)
     cfg = config.load(cfg_path)
@@ -67,7 +67,7 @@ def build_journal(path: Path, cfg_path: str, orders: int) -> tuple[float, int]:
     db.executemany("INSERT INTO journal VALUES (?, ?)", enumerate(records, 1))
     db.commit()
     # the snapshot a running server would have: the state after all but the last tail
-    snap_seq = len(records) - SNAPSHOT_EVERY
+    snap_seq = len(records) - cfg.snapshot_every
     engine.journal.open()
     replay = Engine(cfg, SqliteJournal(str(path)))
     replay.journal.open()
@@ -89,7 +89,7 @@ def build_journal(path: Path, cfg_path: str, orders: int) -> tuple[float, int]:
 
 
 async def background_snapshot(engine: Engine) -> float:
-    """What a running server does every SNAPSHOT_EVERY commands: the loop pauses to fork."""
+    """What a running server does every `snapshot_every` commands: the loop pauses to fork."""
     t0 = time.perf_counter()
     engine.snapshot_in_background()
     pause = time.perf_counter() - t0

@@ -66,6 +66,7 @@ class Config:
     demo_balances: dict[str, int] = field(default_factory=dict)
     limits: LimitPolicy = field(default_factory=LimitPolicy)
     streams: StreamPolicy = field(default_factory=StreamPolicy)
+    snapshot_every: int = 100_000  # [journal]: commands between automatic snapshots
 
 
 # filter JSON field names in dataclass argument order
@@ -145,7 +146,9 @@ def parse(doc: dict[str, Any]) -> Config:
         archive_after_ms=duration_ms(ex.get("archive_after", "90d")),
     )
     demo = {a: numbers.parse(v) for a, v in doc.get("demo", {}).get("balances", {}).items()}
-    return Config(settings, limits, demo, policy, _streams(doc.get("streams", {})))
+    snapshot_every = doc.get("journal", {}).get("snapshot_every", Config.snapshot_every)
+    return Config(settings, limits, demo, policy, _streams(doc.get("streams", {})),
+                  snapshot_every)
 
 
 def _streams(spec: dict[str, Any]) -> StreamPolicy:

@@ -27,7 +27,6 @@ from .core.exchange import Exchange
 from .journal import SqliteJournal
 
 log = logging.getLogger("spotex.engine")
-SNAPSHOT_EVERY = 100_000  # commands between automatic snapshots
 
 
 def _max_fd() -> int:
@@ -137,7 +136,7 @@ class Engine:
             except Exception:
                 log.exception("live listener failed on %r", cmd)
         self.since_snapshot += 1
-        if self.since_snapshot >= SNAPSHOT_EVERY:
+        if self.since_snapshot >= self.config.snapshot_every:
             self.snapshot_in_background()
         await fut
         return out

@@ -9,6 +9,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+import pytest
 
 from tests.live import LiveServer, config_without_order_limits
 
@@ -50,8 +51,13 @@ async def _flood(server: LiveServer, stop_after: int) -> list[dict]:
     return acked
 
 
-async def test_kill9_keeps_every_acknowledged_order(tmp_path: Path):
+@pytest.mark.parametrize("snapshot_every", [100_000, 40])
+async def test_kill9_keeps_every_acknowledged_order(tmp_path: Path, snapshot_every: int):
+    """With snapshots every 40 commands the kill lands among background snapshots: the
+    restart binds the same port (no child kept the socket) and loses nothing."""
     config = config_without_order_limits(tmp_path / "spotex.toml")
+    text = config.read_text()
+    config.write_text(text.replace("snapshot_every = 100000", f"snapshot_every = {snapshot_every}"))
     server = LiveServer(tmp_path / "data", config=config).start()
     try:
         acked = await _flood(server, stop_after=300)
@@ -60,6 +66,9 @@ async def test_kill9_keeps_every_acknowledged_order(tmp_path: Path):
             server.kill9()
     assert len(acked) >= 300
     restarted = LiveServer(tmp_path / "data", server.port, config=config).start()
+    snapshots = tmp_path / "data" / "journal.sqlite.snapshots"
+    if snapshot_every < 100:
+        assert list(snapshots.glob("*.snapshot")), "no background snapshot was made"
     try:
         demo = restarted.demo
         async with httpx.AsyncClient(base_url=restarted.url, timeout=10) as http:

@@ -82,12 +82,10 @@ async def test_snapshot_of_other_config_is_ignored(exchange: Exchange):
 
 
 async def test_periodic_snapshot_is_written_by_a_child_process(exchange: Exchange, monkeypatch):
-    """Every SNAPSHOT_EVERY commands a forked child writes the snapshot while the exchange
+    """Every `snapshot_every` commands a forked child writes the snapshot while the exchange
     keeps serving; after a crash, recovery starts from it and replays only the tail."""
-    import spotex.engine
-
-    monkeypatch.setattr(spotex.engine, "SNAPSHOT_EVERY", 4)
     engine = exchange.server.engine
+    monkeypatch.setattr(engine.config, "snapshot_every", 4)
     traders = await _activity(exchange)  # 2 account.create + 10 orders/cancels
     await engine.wait_snapshot()
     await engine.journal.flush()  # no clean shutdown: the crash case
