@@ -9,6 +9,7 @@ engine refuses commands until it has rebuilt the core from the journal.
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import gc
 import hashlib
 import logging
@@ -27,6 +28,20 @@ from .core.exchange import Exchange
 from .journal import SqliteJournal
 
 log = logging.getLogger("spotex.engine")
+_PR_SET_PDEATHSIG = 1
+STATE_VERSION = 2  # of the pickled core: a snapshot of another version is not loaded
+
+
+def _die_with_parent(parent: int) -> None:
+    """Linux: a snapshot child must not outlive a killed server (it holds a copy of
+    its memory); elsewhere the child just finishes its file, which is never promoted."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # pragma: no cover - not Linux
+        return
+    if os.getppid() != parent:  # the parent already died before prctl
+        os._exit(1)
 
 
 def _max_fd() -> int:
@@ -44,7 +59,8 @@ class Engine:
         self.config = config
         self.journal = journal
         self.clock = clock
-        self.config_hash = hashlib.sha256(repr(config.settings).encode()).hexdigest()
+        self.config_hash = hashlib.sha256(
+            f"{STATE_VERSION}:{config.settings!r}".encode()).hexdigest()
         self.exchange = Exchange(config.settings)
         self.last_ts = 0
         self.broken = False
@@ -69,10 +85,12 @@ class Engine:
         was_enabled = gc.isenabled()
         gc.disable()
         try:
-            return self._recover()
+            replayed = self._recover()
         finally:
             if was_enabled:
                 gc.enable()
+        self.since_snapshot = replayed  # the next snapshot bounds the replay of a restart
+        return replayed
 
     def _recover(self) -> int:
         self.exchange = Exchange(self.config.settings)
@@ -151,9 +169,12 @@ class Engine:
         return self.journal.save_snapshot(self.exchange.seq, self._pickle())
 
     def _pickle(self) -> bytes:
-        states = {name: p.state() for name, p in self.projections.items()}
-        return pickle.dumps((self.config_hash, self.exchange, states),
-                            protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(self._state(), protocol=pickle.HIGHEST_PROTOCOL)
+
+    def _state(self) -> tuple[str, Exchange, dict[str, Any]]:
+        """What a snapshot holds: the config it was made under, the core, the projections."""
+        return (self.config_hash, self.exchange,
+                {name: p.state() for name, p in self.projections.items()})
 
     def snapshot_in_background(self) -> None:
         """Snapshot from a forked child, which pickles a copy-on-write image of the state.
@@ -161,7 +182,8 @@ class Engine:
         Pickling a million orders takes seconds; the fork takes tens of milliseconds, so
         the exchange keeps serving meanwhile. The child only writes a temporary file; this
         process promotes it once the journal holds every record it covers (snapshots.py).
-        Skipped while the previous one is in progress; inline where fork is missing.
+        Skipped while the previous one is in progress; inline where fork is missing. A
+        failure here never fails the command that happened to trigger it.
         """
         self.since_snapshot = 0
         if not hasattr(os, "fork"):  # pragma: no cover - non-POSIX
@@ -169,23 +191,30 @@ class Engine:
             return
         if self.snapshot_task is not None and not self.snapshot_task.done():
             return
-        seq = self.exchange.seq
-        pid = os.fork()
+        seq, parent = self.exchange.seq, os.getpid()
+        try:
+            pid = os.fork()
+        except OSError:
+            log.exception("no background snapshot: fork failed")
+            return
         if pid == 0:
-            self._snapshot_child(seq)  # never returns
+            self._snapshot_child(seq, parent)  # never returns
         self.snapshot_pid = pid
         self.snapshot_task = asyncio.get_running_loop().create_task(self._adopt(pid, seq))
 
-    def _snapshot_child(self, seq: int) -> None:
+    def _snapshot_child(self, seq: int, parent: int) -> None:
         """In the forked child: write the pending snapshot file, then exit at once."""
         code = 1
         try:
+            _die_with_parent(parent)
             # no inherited socket may outlive the server (a restart could not bind)
             os.closerange(3, _max_fd())
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_DFL)
             gc.disable()
-            self.journal.snapshots.write_pending(seq, self._pickle())
+            state = self._state()
+            self.journal.snapshots.write_pending(
+                seq, lambda f: pickle.dump(state, f, protocol=pickle.HIGHEST_PROTOCOL))
             code = 0
         except BaseException as exc:
             os.write(2, f"spotex: background snapshot failed: {exc!r}\n".encode())
@@ -194,16 +223,16 @@ class Engine:
 
     async def _adopt(self, pid: int, seq: int) -> None:
         """Wait for the child, then promote its file once records <= seq are durable."""
-        loop = asyncio.get_running_loop()
-        _, status = await loop.run_in_executor(None, os.waitpid, pid, 0)
-        if os.waitstatus_to_exitcode(status) != 0:
-            log.error("background snapshot at seq %s failed (status %s)", seq, status)
-            return
+        snapshots = self.journal.snapshots
         try:
+            _, status = await asyncio.get_running_loop().run_in_executor(None, os.waitpid, pid, 0)
+            if os.waitstatus_to_exitcode(status) != 0:
+                raise RuntimeError(f"snapshot process ended with status {status}")
             await self.journal.flush()  # they were submitted before the fork
-            self.journal.snapshots.promote(seq, pid)
+            snapshots.promote(seq, pid)
         except Exception:
             log.exception("background snapshot at seq %s not kept", seq)
+            snapshots.pending(seq, pid).unlink(missing_ok=True)
 
     async def wait_snapshot(self) -> None:
         """Wait until a background snapshot in progress has ended."""
@@ -225,7 +254,10 @@ class Engine:
         asyncio.get_running_loop().create_task(rebuild())
 
     async def close(self) -> None:
-        await self.wait_snapshot()
-        if not self.broken:
-            self.snapshot()
-        await self.journal.close()
+        """Final snapshot (inline) after any background one, then close the journal."""
+        try:
+            await self.wait_snapshot()
+            if not self.broken:
+                self.snapshot()
+        finally:
+            await self.journal.close()

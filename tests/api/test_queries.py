@@ -720,8 +720,11 @@ async def test_orders_ended_without_fills_are_archived_after_90_days(exchange, a
     assert [o["orderId"] for o in ok(await get(alice, "/api/v3/allOrders", symbol=SYM))] == [
         filled["orderId"]]
     assert ok(await get(alice, "/api/v3/order", symbol=SYM, orderId=filled["orderId"]))
-    # an id never handed out is still -2013, and a freed client id can be used again
-    err(await get(alice, "/api/v3/order", symbol=SYM, orderId=10**9), *NOT_EXIST)
+    # an id never handed out, or another account's archived order: still -2013
+    for oid in (0, 10**9):
+        err(await get(alice, "/api/v3/order", symbol=SYM, orderId=oid), *NOT_EXIST)
+    err(await get(bob, "/api/v3/order", symbol=SYM, orderId=canceled["orderId"]), *NOT_EXIST)
+    # and a freed client id can be used again
     assert (await limit(alice, "BUY", "0.01", "40000", newClientOrderId="quote-1"))["status"] == "NEW"
 
 

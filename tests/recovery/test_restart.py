@@ -107,13 +107,15 @@ async def test_replay_archives_the_same_orders(exchange: Exchange):
                                quantity="0.01", price="40000")
     assert r.status_code == 200, r.text
     ex = exchange.server.engine.exchange
-    archived = sorted(i for i in range(1, 10) if ex.is_archived("BTCUSDT", i))
+    owner = traders[0].account_id
+    archived = sorted(i for i in range(1, 10) if ex.is_archived("BTCUSDT", i, owner))
     assert archived == [5]  # the canceled SELL at 50040; the filled and working ones stay
     before = await _view(exchange.http, traders)
     await exchange.server.engine.journal.flush()
     server, http = await _reopen(exchange)
     assert server.engine.journal.load_snapshot() is None
-    assert sorted(i for i in range(1, 10) if server.engine.exchange.is_archived("BTCUSDT", i)) == archived
+    assert sorted(i for i in range(1, 10)
+                  if server.engine.exchange.is_archived("BTCUSDT", i, owner)) == archived
     assert await _view(http, traders) == before
     await server.engine.journal.close()
 
@@ -129,8 +131,8 @@ async def test_snapshot_child_holds_no_socket_and_unpromoted_files_are_dropped(
     engine = exchange.server.engine
     await _activity(exchange)
     listener = socket.create_server(("127.0.0.1", 0))
-    pickle_state = engine._pickle
-    monkeypatch.setattr(engine, "_pickle", lambda: (time.sleep(0.5), pickle_state())[1])
+    state = engine._state
+    monkeypatch.setattr(engine, "_state", lambda: (time.sleep(0.5), state())[1])
     engine.snapshot_in_background()
     await asyncio.sleep(0.2)
     fds = os.listdir(f"/proc/{engine.snapshot_pid}/fd")
@@ -141,7 +143,35 @@ async def test_snapshot_child_holds_no_socket_and_unpromoted_files_are_dropped(
     assert engine.journal.snapshots.seqs() == [engine.exchange.seq]
     listener.close()
 
-    engine.journal.snapshots.write_pending(99, b"from a server that died before promoting")
+    engine.journal.snapshots.write_pending(99, lambda f: f.write(b"from a dead server"))
     server, _ = await _reopen(exchange)
     assert list(engine.journal.snapshots.dir.glob("*.tmp")) == []
     await server.engine.journal.close()
+
+
+async def test_failed_snapshot_never_fails_the_command_nor_leaves_files(exchange: Exchange,
+                                                                      monkeypatch):
+    """fork refused (no memory) or the child failing: the command that triggered the
+    snapshot is answered as usual, and no temporary file stays behind."""
+    engine = exchange.server.engine
+    trader = await exchange.new_trader(USDT="1000")
+    monkeypatch.setattr(engine.config, "snapshot_every", 1)
+
+    def no_fork() -> int:
+        raise OSError(12, "Cannot allocate memory")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    r = await trader.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                           quantity="0.01", price="40000")
+    assert r.status_code == 200, r.text
+    monkeypatch.undo()
+
+    monkeypatch.setattr(engine.config, "snapshot_every", 1)
+    # the child's pickling fails half-way through its file
+    monkeypatch.setattr(engine, "_state", lambda: ("config", [1] * 100_000, lambda: None))
+    r = await trader.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
+                           quantity="0.01", price="40000")
+    assert r.status_code == 200, r.text
+    await engine.wait_snapshot()
+    assert engine.journal.snapshots.seqs() == []
+    assert list(engine.journal.snapshots.dir.glob("*.tmp")) == []

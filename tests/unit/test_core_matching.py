@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from spotex.core.book import COMPACT_SLACK, Book
 from spotex.core.numbers import SCALE, mul
+from spotex.core.orders import Order
 
 from tests.unit.test_core_support import D, Harness, check_invariants, default_doc, settings, \
     settings_with_filters
@@ -482,3 +484,21 @@ def test_fees_conserve_totals(h):
     assert totals["BTC"] == D("200") and totals["USDT"] == D("2000000")
     assert h.ex.fees["BTC"] > 0 and h.ex.fees["USDT"] > 0
     check_invariants(h.ex)
+
+
+def test_cancelled_orders_behind_a_resting_head_do_not_pile_up():
+    """Lazy cancels leave dead entries in a level; a level keeps at most about as many
+    dead entries as live ones, so a long-lived head order cannot make memory grow."""
+    side = Book().bids
+    head = Order("BTCUSDT", 1, 1, "h", "BUY", "LIMIT", "GTC", 100, 5, 0)
+    head.visible = 5
+    side.add(head)
+    for i in range(2, 1002):
+        o = Order("BTCUSDT", i, 1, f"c{i}", "BUY", "LIMIT", "GTC", 100, 1, 0)
+        o.visible = 1
+        side.add(o)
+        side.remove(o)
+    level = side.levels[100]
+    assert level.live == 1 and level.qty == 5
+    assert len(level.orders) <= 2 * level.live + COMPACT_SLACK + 1
+    assert level.head() is head

@@ -42,7 +42,9 @@ stp = st.sampled_from(STP)
 limit_op = st.tuples(st.just("limit"), acct, sym, side, price_k, qty_k,
                      st.sampled_from(["GTC", "GTC", "IOC", "FOK"]),
                      st.sampled_from([None, None, 2, 3, 5]), stp)
-maker_op = st.tuples(st.just("maker"), acct, sym, side, price_k, qty_k, st.sampled_from([None, 2]))
+client_ids = st.sampled_from([None, None, "c0", "c1"])  # shared with cancels' new ids
+maker_op = st.tuples(st.just("maker"), acct, sym, side, price_k, qty_k, st.sampled_from([None, 2]),
+                     client_ids)
 market_op = st.tuples(st.just("market"), acct, sym, side, qty_k, stp)
 quote_op = st.tuples(st.just("quote"), acct, sym, side, st.integers(0, 40), stp)
 stop_op = st.tuples(st.just("stop"), acct, sym, side,
@@ -96,7 +98,7 @@ def to_command(ex: Exchange, ids: list[int], o: tuple, ts: int) -> dict[str, Any
         open_ids = sorted(ex.accounts[a].open_orders.get(symbol, {}))
         oid = open_ids[o[3] % len(open_ids)] if open_ids else 10**9
         return {**base, "t": "order.cancel", "order_id": oid, "orig_client_id": None,
-                "new_client_id": None, "cancel_restrictions": None}
+                "new_client_id": [None, "c0", "c1"][o[3] % 3], "cancel_restrictions": None}
     if kind == "cancel_all":
         return {**base, "t": "order.cancel_all"}
     if kind == "cancel_list":
@@ -145,9 +147,9 @@ def to_command(ex: Exchange, ids: list[int], o: tuple, ts: int) -> dict[str, Any
             ice = q // parts
             cmd["iceberg_qty"] = ice - ice % ex.symbols[symbol].step
     elif kind == "maker":
-        _, _, _, _, pk, qk, parts = o
+        _, _, _, _, pk, qk, parts, client_id = o
         q = qty(qk)
-        cmd.update(type="LIMIT_MAKER", price=price(pk), qty=q)
+        cmd.update(type="LIMIT_MAKER", price=price(pk), qty=q, client_id=client_id)
         if parts:
             ice = q // parts
             cmd["iceberg_qty"] = ice - ice % ex.symbols[symbol].step
@@ -201,6 +203,9 @@ def check_history(ex: Exchange, ts: int) -> None:
             assert all(ex.orders[sym].get(i) is o for i, o in by_id.items())
     for (a, sym, _), o in ex.client_index.items():
         assert ex.orders[sym].get(o.id) is o
+    for acct in ex.accounts.values():  # an open order is found by its client id
+        for (sym, cid), o in acct.client_ids.items():
+            assert ex.client_index[(acct.id, sym, cid)] is o
     for ol in ex.order_lists.values():
         assert all(ex.orders[o.symbol].get(o.id) is o for o in ol.legs)
     for (a, sym), mine in ex.account_orders.items():

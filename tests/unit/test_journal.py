@@ -183,24 +183,32 @@ async def test_keeps_only_two_snapshots(tmp_path: Path) -> None:
         await j.save_snapshot(n, b"s%d" % n)
     await j.close()
     assert j.snapshots.seqs() == [4, 5]
+    tag = j.snapshots.tag
+    assert len(tag) == 16
     assert sorted(p.name for p in j.snapshots.dir.iterdir()) == [
-        "00000000000000000004.snapshot", "00000000000000000005.snapshot"]
+        f"{tag}.00000000000000000004.snapshot", f"{tag}.00000000000000000005.snapshot"]
     j2 = _open(path)
     assert j2.load_snapshot() == (5, b"s5")
     await j2.close()
+
+
+async def _closed_with_snapshot(path: Path, records: int, blob: bytes) -> SqliteJournal:
+    """A journal of `records` records and a snapshot after the last, closed."""
+    j = _open(path)
+    for _ in range(records):
+        j.submit(b"r")
+    await j.save_snapshot(records, blob)
+    await j.close()
+    return j
 
 
 async def test_snapshot_ahead_of_the_journal_is_not_used(tmp_path: Path) -> None:
     """A snapshot written (by a background child) before the records it covers were
     committed, and those records then lost: recovery falls back to the older one."""
     path = tmp_path / "j.sqlite"
-    j = _open(path)
-    for _ in range(3):
-        j.submit(b"r")
-    await j.save_snapshot(3, b"s3")
-    await j.close()
+    j = await _closed_with_snapshot(path, 3, b"s3")
     j.snapshots.write(7, b"s7")  # covers records 4..7, which never reached the journal
-    (j.snapshots.dir / "00000000000000000009.123.tmp").write_bytes(b"half")  # a crash mid-write
+    j.snapshots.pending(9, 123).write_bytes(b"half")  # a crash mid-write
     j2 = _open(path)
     assert j2.load_snapshot() == (3, b"s3")
     for _ in range(4):
@@ -208,6 +216,24 @@ async def test_snapshot_ahead_of_the_journal_is_not_used(tmp_path: Path) -> None
     await j2.flush()
     assert j2.load_snapshot() == (7, b"s7")  # now every record it covers is stored
     await j2.close()
+
+
+async def test_snapshots_of_another_journal_are_not_used(tmp_path: Path) -> None:
+    """The journal file deleted or replaced, its snapshot folder left: a new journal with
+    as many records must not load the old history's state."""
+    path = tmp_path / "j.sqlite"
+    j = await _closed_with_snapshot(path, 3, b"old state")
+    for p in tmp_path.glob("j.sqlite*"):
+        if p.is_file():
+            p.unlink()
+    j2 = _open(path)
+    for _ in range(5):
+        j2.submit(b"new")
+    await j2.flush()
+    assert j2.snapshots.tag != j.snapshots.tag
+    assert j2.load_snapshot() is None
+    await j2.close()
+    assert list(j2.snapshots.dir.iterdir()) == []  # dropped at open
 
 
 async def test_close_flushes(tmp_path: Path) -> None:

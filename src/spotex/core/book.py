@@ -2,7 +2,8 @@
 
 Measured in PERF-CEILINGS §3: dict + heapq with lazy deletion is within a few percent
 of the fastest pure-Python book and copes with sparse prices. Cancels are O(1) and
-lazy inside a level (the order is flagged out of the book and skipped later).
+lazy inside a level (the order is flagged out of the book and skipped later); a level
+whose dead entries outnumber its live ones is compacted, so memory stays bounded.
 """
 from __future__ import annotations
 
@@ -11,6 +12,9 @@ from collections import deque
 from typing import Iterator
 
 from .orders import Order
+
+
+COMPACT_SLACK = 16  # dead entries a level may carry beyond as many as it has live ones
 
 
 class Level:
@@ -67,6 +71,9 @@ class BookSide:
             del self.levels[order.price]
         elif level.orders[0] is order:
             level.orders.popleft()
+        elif len(level.orders) > 2 * level.live + COMPACT_SLACK:
+            # cancelled orders behind a long-lived head would pile up: drop them in bulk
+            level.orders = deque(o for o in level.orders if o.in_book)
 
     def requeue(self, order: Order, new_visible: int) -> None:
         """Iceberg refill: the new slice goes to the back of its level."""

@@ -7,6 +7,7 @@ mutation: a rejected command raises `ApiError` and changes nothing.
 from __future__ import annotations
 
 import hashlib
+from array import array
 from collections import deque
 from base64 import urlsafe_b64encode
 from dataclasses import dataclass, field
@@ -82,6 +83,7 @@ class Exchange(OrderLists, Trading, History):
         self.reports: list[tuple] = []  # order and list updates of the last command (streams)
         self.new_prices: dict[str, list[tuple[int, int]]] = {}
         self.finished: deque[tuple[Order, str]] = deque()  # archive candidates (history.py)
+        self.order_owners = {s: array("I") for s in self.symbols}  # account of each order id
         self.stale: dict[tuple[int, str], int] = {}  # archived entries left in account_orders
 
     # ----------------------------------------------------------------- dispatch

@@ -60,9 +60,12 @@ class History:
             stale = 0
         self.stale[key2] = stale
 
-    def is_archived(self: "Exchange", symbol: str, order_id: int) -> bool:
-        """An id this symbol handed out whose order is no longer kept."""
-        return order_id < self.next_order_id[symbol] and order_id not in self.orders[symbol]
+    def is_archived(self: "Exchange", symbol: str, order_id: int, account: int) -> bool:
+        """An order of `account` that this symbol no longer keeps. Owners of all ids are
+        kept (4 bytes each) so another account's archived id stays "does not exist"."""
+        owners = self.order_owners[symbol]
+        return (0 < order_id <= len(owners) and owners[order_id - 1] == account
+                and order_id not in self.orders[symbol])
 
     def kept_orders(self: "Exchange", account: int, symbol: str) -> list[Order]:
         """The account's orders on `symbol` in creation order, archived ones left out."""

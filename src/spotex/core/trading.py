@@ -269,6 +269,7 @@ class Trading:
         """From here on the order exists: ids, client id, lock, indexes."""
         o.id = self.next_order_id[sym.name]
         self.next_order_id[sym.name] = o.id + 1
+        self.order_owners[sym.name].append(acct.id)  # index o.id - 1 (history.py)
         if not o.client_id:
             o.client_id = self.gen_client_id()
         o.lock_asset = sym.quote if o.is_buy else sym.base
@@ -427,7 +428,9 @@ class Trading:
         o.update_time = ts
         self.finish(o)
         o.client_id = new_client_id or self.gen_client_id()
-        self.client_index[(o.account, o.symbol, o.client_id)] = o
+        if (o.symbol, o.client_id) not in self.accounts[o.account].client_ids:
+            # an open order keeps its id: lookups by it must still find that order
+            self.client_index[(o.account, o.symbol, o.client_id)] = o
         return Canceled(o, orig, o.client_id)
 
     def _cancel_all(self: "Exchange", c: dict[str, Any]) -> list[Canceled]:

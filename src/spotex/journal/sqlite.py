@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -24,7 +25,10 @@ from typing import Any
 
 from .snapshots import SnapshotFiles
 
-_SCHEMA = ("CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY, rec BLOB NOT NULL)",)
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS journal(seq INTEGER PRIMARY KEY, rec BLOB NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+)
 _REPLAY_CHUNK = 1000
 
 
@@ -62,7 +66,15 @@ class SqliteJournal:
             conn.execute(ddl)
         self._conn = conn
         self._seq = self.last_seq()
+        self.snapshots.tag = self._journal_id(conn)
         self.snapshots.discard_pending()
+
+    @staticmethod
+    def _journal_id(conn: sqlite3.Connection) -> str:
+        """This journal's random id, made when it is created (names its snapshots)."""
+        conn.execute("INSERT OR IGNORE INTO meta VALUES ('journal_id', ?)",
+                     (secrets.token_hex(8),))
+        return conn.execute("SELECT value FROM meta WHERE key = 'journal_id'").fetchone()[0]
 
     @property
     def seq(self) -> int:

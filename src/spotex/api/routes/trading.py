@@ -145,7 +145,7 @@ def routes(engine: Engine) -> list[Route]:
         order_id, orig = order_ids(p)
         o = ex().find_order(req.account, symbol, order_id, orig)
         if o is None:
-            if order_id is not None and ex().is_archived(symbol, order_id):
+            if order_id is not None and ex().is_archived(symbol, order_id, req.account):
                 raise ApiError("ORDER_ARCHIVED")
             raise ApiError("NO_SUCH_ORDER")
         return render.query_order(o)
