@@ -9,13 +9,13 @@ engine refuses commands until it has rebuilt the core from the journal.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import gc
 import hashlib
 import logging
 import os
 import pickle
-import resource
 import signal
 import time
 from typing import Any, Callable
@@ -44,9 +44,17 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _max_fd() -> int:
-    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
-    return soft if soft != resource.RLIM_INFINITY else 1 << 20  # closerange is one syscall
+def _close_inherited() -> None:
+    """Close every descriptor but stdin/out/err (the listening socket among them)."""
+    try:
+        fds = [int(fd) for fd in os.listdir("/proc/self/fd")]
+    except OSError:  # pragma: no cover - no /proc
+        os.closerange(3, 1 << 16)
+        return
+    for fd in fds:
+        if fd > 2:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
 
 def wall_clock_ms() -> int:
@@ -208,7 +216,7 @@ class Engine:
         try:
             _die_with_parent(parent)
             # no inherited socket may outlive the server (a restart could not bind)
-            os.closerange(3, _max_fd())
+            _close_inherited()
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, signal.SIG_DFL)
             gc.disable()
