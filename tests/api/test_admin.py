@@ -268,3 +268,11 @@ async def test_unknown_account(exchange, aid):
 async def test_admin_unknown_route(exchange):
     r = await exchange.http.get("/admin/v1/nope", headers=exchange.admin_headers)
     assert r.status_code == 404 and r.content == b""
+
+
+async def test_pretty_printed_json_body(exchange):
+    """Admin bodies may be indented JSON: tab, CR and LF are whitespace to the WAF."""
+    body = b'{\n\t"balances": {"USDT": "5"}\r\n}'
+    r = await exchange.http.post("/admin/v1/accounts", content=body, headers={
+        **exchange.admin_headers, "Content-Type": "application/json"})
+    assert r.status_code == 200, r.text

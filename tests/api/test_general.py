@@ -144,6 +144,13 @@ async def test_exchange_info_permissions_array(http, perms, expected):
     assert names(r.json()) == expected
 
 
+@pytest.mark.parametrize("perms", ['[["SPOT"]]', '[1]', '["SPOT"'])
+async def test_exchange_info_permissions_bad_json(http, perms):
+    r = await info(http, permissions=perms)
+    assert (r.status_code, r.json()) == (400, {
+        "code": -1135, "msg": "JSON sent for parameter 'permissions' is not valid"})
+
+
 async def test_exchange_info_show_permission_sets_false(http):
     r = await info(http, showPermissionSets="false")
     assert r.status_code == 200, r.text

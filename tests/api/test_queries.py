@@ -671,6 +671,9 @@ async def test_used_weight_on_every_response(alice, clock):
         (("POST", "/api/v3/order/test", {"symbol": SYM, "side": "BUY", "type": "MARKET",
                                          "quantity": "0.1", "computeCommissionRates": "true"}),
          20),
+        (("POST", "/api/v3/order/test", {"symbol": SYM, "side": "BUY", "type": "MARKET",
+                                         "quantity": "0.1", "computeCommissionRates": "TRUE"}),
+         20),
     ]
     used = None
     for (method, path, params), weight in seq:

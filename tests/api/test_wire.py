@@ -341,6 +341,7 @@ CLIENT_ID_RANGE = r"^[\.A-Z\:/a-z0-9_-]{1,36}$"
 @pytest.mark.parametrize("name,value", [
     ("quantity", "1e-05"), ("quantity", "-0.001"), ("quantity", "0,001"), ("quantity", ".5"),
     ("quantity", "1."), ("price", "5e4"), ("price", "abc"), ("price", " 50000"),
+    ("quantity", "0.001\n"), ("price", "50000\n"),  # sent as %0A: "$" alone would admit it
 ])
 async def test_illegal_decimal(trader, name, value):
     before = await state(trader)
@@ -350,7 +351,7 @@ async def test_illegal_decimal(trader, name, value):
     assert await state(trader) == before
 
 
-@pytest.mark.parametrize("value", ["a b", "abc!", "é", "x" * 37, "a+b"])
+@pytest.mark.parametrize("value", ["a b", "abc!", "é", "x" * 37, "a+b", "abc\n"])
 async def test_illegal_new_client_order_id(trader, value):
     before = await state(trader)
     r = await trader.order(**ORDER, newClientOrderId=value)

@@ -1,8 +1,8 @@
 """The WAF-style gate in front of everything (general.md §2: HTTP 403).
 
 Our documented rule: a query string longer than `max_query_bytes`, a body longer than
-`max_body_bytes`, or an ASCII control character in either is refused with 403 before any
-parsing. It also picks the client address the IP limits count: the peer, or the
+`max_body_bytes`, or an ASCII control character in either (in a body, tab, CR and LF are
+whitespace, as in pretty-printed JSON) is refused with 403 before any parsing. It also picks the client address the IP limits count: the peer, or the
 `trusted_proxy_header` value when the peer is one of `trusted_proxies`.
 """
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Awaitable, Callable
 from ..config import LimitPolicy
 
 _CONTROL = re.compile(rb"[\x00-\x1f\x7f]")
+_BODY_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 FORBIDDEN_HTML = b"<html><body><h2>403 Forbidden</h2></body></html>"
 
 
@@ -42,7 +43,7 @@ class Waf:
             if not msg.get("more_body"):
                 break
         body = b"".join(chunks)
-        if body and _CONTROL.search(body):
+        if body and _BODY_CONTROL.search(body):
             raise WafBlock
         return body
 

@@ -8,6 +8,11 @@ from .params import Params
 Weight = int | Callable[[Params], int]
 
 
+def _truthy(p: Params, name: str) -> bool:
+    """A BOOLEAN parameter sent as true, in any case (as Params.bool reads it)."""
+    return (p.get(name) or "").lower() == "true"
+
+
 def _depth(p: Params) -> int:
     try:
         limit = int(p.get("limit") or 100)
@@ -54,7 +59,7 @@ WEIGHTS: dict[tuple[str, str], Weight] = {
     ("GET", "/api/v3/ticker/bookTicker"): _price_ticker,
     ("GET", "/api/v3/ticker"): _per_symbol_4,
     ("POST", "/api/v3/order"): 1,
-    ("POST", "/api/v3/order/test"): lambda p: 20 if p.get("computeCommissionRates") == "true" else 1,
+    ("POST", "/api/v3/order/test"): lambda p: 20 if _truthy(p, "computeCommissionRates") else 1,
     ("GET", "/api/v3/order"): 4,
     ("DELETE", "/api/v3/order"): 1,
     ("DELETE", "/api/v3/openOrders"): 1,

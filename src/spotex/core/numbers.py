@@ -24,7 +24,7 @@ class BadDecimal(ValueError):
 
 def parse(text: str) -> int:
     """Parse a decimal string into scaled units; raise BadDecimal on bad input."""
-    if not _DECIMAL_RE.match(text):
+    if not _DECIMAL_RE.fullmatch(text):  # fullmatch: "$" alone admits a final "\n"
         raise BadDecimal("syntax")
     whole, _, frac = text.partition(".")
     if len(frac) > DECIMALS:

@@ -95,7 +95,7 @@ def parse_time_zone(text: str) -> int:
     """
     if text.startswith(" "):
         text = "+" + text[1:]
-    m = _TZ.match(text)
+    m = _TZ.fullmatch(text)
     if m is None:
         raise ValueError(text)
     minutes = int(m.group(2)) * 60 + int(m.group(3) or 0)
@@ -114,7 +114,7 @@ _WINDOW_UNITS = {"m": (MINUTE, 59), "h": (HOUR, 23), "d": (DAY, 7)}
 
 def parse_window(text: str) -> int:
     """GET /ticker windowSize (`1m`..`59m`, `1h`..`23h`, `1d`..`7d`) -> ms; ValueError otherwise."""
-    m = _WINDOW.match(text)
+    m = _WINDOW.fullmatch(text)
     if m is None:
         raise ValueError(text)
     unit, most = _WINDOW_UNITS[m.group(2)]

@@ -93,7 +93,7 @@ class MarketConn(Conn):
         if rid is _NO_ID:
             rid = None
         elif not (rid is None or (type(rid) is int and -2**63 <= rid < 2**63)
-                  or (type(rid) is str and _STRING_ID.match(rid))):
+                  or (type(rid) is str and _STRING_ID.fullmatch(rid))):
             raise _invalid("BAD_ID")
         if "method" not in msg:
             line, col = _position(text, len(text.rstrip()))

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
 from ...core.errors import ApiError
 from ...core.symbols import Symbol, filter_json
 from ...engine import Engine
@@ -36,13 +34,7 @@ def _permissions(p: Params) -> set[str] | None:
     if not raw:
         return None
     if raw.startswith("["):
-        try:
-            values = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            raise ApiError("INVALID_JSON", "permissions") from None
-        if not isinstance(values, list):
-            raise ApiError("INVALID_JSON", "permissions")
-        return set(values)
+        return set(p.json_list("permissions") or ())
     return {raw}
 
 

@@ -27,7 +27,7 @@ def client_id(p: Params, name: str, empty_error: str) -> str | None:
         return None
     if v == "":
         raise ApiError(empty_error)
-    if not _CLIENT_ID.match(v):
+    if not _CLIENT_ID.fullmatch(v):
         raise ApiError("ILLEGAL_CHARS", name, CLIENT_ID_RANGE)
     return v
 
