@@ -502,3 +502,18 @@ def test_cancelled_orders_behind_a_resting_head_do_not_pile_up():
     assert level.live == 1 and level.qty == 5
     assert len(level.orders) <= 2 * level.live + COMPACT_SLACK + 1
     assert level.head() is head
+
+
+def test_price_heap_stays_near_the_number_of_levels():
+    """A level emptied and made again below the best pushes its price each time; the heap
+    is rebuilt before stale prices can pile up."""
+    side = Book().bids
+    best = Order("BTCUSDT", 1, 1, "b", "BUY", "LIMIT", "GTC", 300, 1, 0)
+    side.add(best)
+    for i in range(2, 5002):
+        o = Order("BTCUSDT", i, 1, f"c{i}", "BUY", "LIMIT", "GTC", 200, 1, 0)
+        side.add(o)
+        side.remove(o)
+    assert len(side.levels) == 1
+    assert len(side.heap) <= 2 * (len(side.levels) + 1) + COMPACT_SLACK + 1
+    assert side.best().price == 300

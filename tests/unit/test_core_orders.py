@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 
 from spotex import config
+from spotex.core.errors import ApiError
 from spotex.core.exchange import Exchange
 
-from tests.unit.test_core_support import D, Harness, check_invariants, fingerprint
+from tests.unit.test_core_support import D, Harness, check_invariants, default_doc, fingerprint, \
+    settings
 
 WINDOW = 10_000  # the default ORDERS limit: 100 per 10 SECOND
 
@@ -405,3 +407,46 @@ def test_pickle_round_trip_is_identical_and_keeps_working():
                 assert copy.ex.orders[sym][o.id] is o
                 assert copy.ex.accounts[o.account].open_orders[sym][o.id] is o
     check_invariants(copy.ex)
+
+
+# ---------------------------------------------------------------- found in review
+def test_oto_whose_working_order_fills_at_once_counts_like_an_order():
+    """+2 for the list, -1 for the working order's first fill (general.md §8)."""
+    h = Harness(settings())
+    maker, a = h.account(USDT="100000", BTC="10"), h.account(USDT="100000", BTC="10")
+    h.limit(maker, "SELL", "0.01", "20000")
+    placed = h.ex.apply({
+        "t": "list.oto", "ts": h.tick(), "account": a, "symbol": "BTCUSDT",
+        "working": {"side": "BUY", "type": "LIMIT", "qty": D("0.001"), "price": D("20000"),
+                    "tif": "GTC"},
+        "pending": [{"side": "SELL", "type": "LIMIT", "qty": D("0.001"), "price": D("30000"),
+                     "tif": "GTC"}]})
+    assert [o.status for o in placed.order_list.legs] == ["FILLED", "NEW"]
+    assert [n for _, n in h.ex.order_counter.counts(a, h.ts)] == [1, 1]
+
+
+def test_quote_market_buy_obeys_max_position():
+    """A BUY by quoteOrderQty has no quantity to add: the position alone decides."""
+    doc = default_doc()
+    btc = next(s for s in doc["symbols"] if s["symbol"] == "BTCUSDT")
+    btc["filters"].append({"filterType": "MAX_POSITION", "maxPosition": "1"})
+    h = Harness(settings(doc))
+    maker, a = h.account(USDT="100000", BTC="100"), h.account(USDT="100000", BTC="5")
+    h.limit(maker, "SELL", "1", "20000")
+    with pytest.raises(ApiError, match="MAX_POSITION"):
+        h.market(a, "BUY", quote_qty="10000")
+
+
+def test_average_price_window_covers_the_longest_filter_window():
+    """A filter's avgPriceMins longer than the exchange's still averages its whole span."""
+    doc = default_doc()
+    btc = next(s for s in doc["symbols"] if s["symbol"] == "BTCUSDT")
+    for f in btc["filters"]:
+        if f["filterType"] == "PERCENT_PRICE_BY_SIDE":
+            f["avgPriceMins"] = 10
+    h = Harness(settings(doc))
+    b, s = h.account(USDT="10000000", BTC="100"), h.account(USDT="10000000", BTC="100")
+    h.trade_at(b, s, "10000", "1")
+    h.tick(6 * 60_000)
+    h.trade_at(b, s, "20000", "0.001")
+    assert h.ex.avg_price("BTCUSDT", 10, h.ts) == D("10000") + (D("10000") * D("0.001")) // D("1.001")

@@ -1,6 +1,6 @@
 """Weighted average price over the last N minutes, fed by trades.
 
-One running window per symbol (the longest avgPriceMins configured) keeps the common
+One running window per symbol (the longest avgPriceMins it uses) keeps the common
 query O(1); shorter windows scan the small recent deque. The same numbers serve
 GET /api/v3/avgPrice and the PERCENT_PRICE / NOTIONAL filters.
 """

@@ -56,7 +56,12 @@ class BookSide:
         level = self.levels.get(order.price)
         if level is None:
             level = self.levels[order.price] = Level(order.price)
-            heapq.heappush(self.heap, -order.price if self.is_bid else order.price)
+            heap = self.heap
+            if len(heap) > 2 * len(self.levels) + COMPACT_SLACK:
+                # stale prices of emptied levels would pile up below the best: rebuild
+                heap[:] = [-p if self.is_bid else p for p in self.levels if p != order.price]
+                heapq.heapify(heap)
+            heapq.heappush(heap, -order.price if self.is_bid else order.price)
         level.orders.append(order)
         level.live += 1
         level.qty += order.visible

@@ -29,6 +29,12 @@ from .trading import Trading
 _GONE = {CANCELED: "CANCELED", EXPIRED: "EXPIRED"}  # order status -> execution type
 
 
+def _avg_window_mins(symbol: Symbol, settings: "Settings") -> int:
+    """The longest average the symbol needs: GET avgPrice's, or a filter's avgPriceMins."""
+    return max([settings.avg_price_mins]
+               + [f.avg_price_mins for f in symbol.filters if hasattr(f, "avg_price_mins")])
+
+
 @dataclass(frozen=True)
 class KeyRecord:
     api_key: str
@@ -70,7 +76,7 @@ class Exchange(OrderLists, Trading, History):
         self.order_lists: dict[int, OrderList] = {}
         self.account_lists: dict[int, list[OrderList]] = {}
         self.deferred: list[OrderList] = []  # OTO lists whose working order just filled
-        self.avg = {s: AvgPrice(settings.avg_price_mins) for s in self.symbols}
+        self.avg = {s.name: AvgPrice(_avg_window_mins(s, settings)) for s in settings.symbols}
         self.account_trades: dict[tuple[int, str], list[Trade]] = {}
         self.prevented: dict[tuple[int, str], list[PreventedMatch]] = {}
         self.fees: dict[str, int] = {}

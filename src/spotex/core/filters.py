@@ -155,9 +155,10 @@ def check_counts(symbol: Symbol, exchange_filters: list[Any], orders: list[Order
             raise _fail(k)
         if k == "MAX_NUM_ICEBERG_ORDERS" and ice and sym_counts[2] + ice > f.max_num_iceberg_orders:
             raise _fail(k)
-        if k == "MAX_POSITION":
+        if k == "MAX_POSITION" and any(o.side == BUY for o in orders):
+            # a BUY by quoteOrderQty has no quantity yet: the position alone decides
             buy_qty = sum(o.qty for o in orders if o.side == BUY)
-            if buy_qty and position() + buy_qty > f.max_position:
+            if position() + buy_qty > f.max_position:
                 raise _fail(k)
     for f in exchange_filters:
         k = f.kind

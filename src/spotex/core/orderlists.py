@@ -190,8 +190,9 @@ class OrderLists:
         self.report_list(ol)
         wp = Placed(working)
         placed.placements = [wp] + [Placed(p) for p in pending]
-        self._execute(sym, working, c["ts"], wp)
+        # counted before it runs, so a fill at once takes its first-fill decrement
         self.order_counter.add(acct.id, c["ts"], len(ol.legs))
+        self._execute(sym, working, c["ts"], wp)
         self._settle(sym, c["ts"])
         return placed
 
