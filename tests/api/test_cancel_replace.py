@@ -147,3 +147,26 @@ async def test_cancel_replace_parameter_errors(exchange):
                        cancelRestrictions="NEVER")
     assert r.json() == {"code": -1145, "msg": "Invalid cancelRestrictions"}
     assert await _old_status(t) == "NEW"
+
+
+async def test_new_order_may_take_the_canceled_orders_client_id(exchange):
+    """`newClientOrderId` may reuse the canceled order's id (endpoints.md §3.6); another
+    open order's id is still a duplicate."""
+    t = await _setup(exchange, exceeded=False)
+    r = await t.signed("POST", "/api/v3/order/cancelReplace", symbol=S,
+                       cancelReplaceMode="STOP_ON_FAILURE", cancelOrigClientOrderId="old",
+                       side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.02",
+                       price="39000", newClientOrderId="old")
+    assert r.status_code == 200, r.text
+    assert r.json()["newOrderResponse"]["clientOrderId"] == "old"
+    got = (await t.signed("GET", "/api/v3/order", symbol=S, origClientOrderId="old")).json()
+    assert (got["price"], got["status"]) == ("39000.00000000", "NEW")
+    other = await t.order(symbol=S, side="BUY", type="LIMIT", timeInForce="GTC",
+                          quantity="0.01", price="38000", newClientOrderId="other")
+    assert other.status_code == 200, other.text
+    r = await t.signed("POST", "/api/v3/order/cancelReplace", symbol=S,
+                       cancelReplaceMode="STOP_ON_FAILURE", cancelOrigClientOrderId="old",
+                       side="BUY", type="LIMIT", timeInForce="GTC", quantity="0.02",
+                       price="39000", newClientOrderId="other")
+    assert r.status_code == 409, r.text
+    assert r.json()["data"]["newOrderResponse"] == {"code": -2010, "msg": "Duplicate order sent."}

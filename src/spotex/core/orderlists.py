@@ -427,13 +427,17 @@ class OrderLists:
             if c.get("rate_limit_mode") != "CANCEL_ONLY":
                 raise limit_error
         new = dict(c["new"], symbol=sym.name, account=acct.id, ts=ts)
+        cancel_spec = dict(c["cancel"], symbol=sym.name, account=acct.id, ts=ts)
         pre_error = None
         if limit_error is None:
-            try:  # filters and counts are evaluated before anything happens
-                self.validate_order(dict(new, test=True))
+            # filters and counts are evaluated before anything happens; the new order
+            # may take the client id of the order it replaces (endpoints.md §3.6)
+            replaced = self.find_order(acct.id, sym.name, cancel_spec.get("order_id"),
+                                       cancel_spec.get("orig_client_id"))
+            try:
+                self.validate_order(dict(new, test=True), replacing=replaced)
             except ApiError as exc:
                 pre_error = exc
-        cancel_spec = dict(c["cancel"], symbol=sym.name, account=acct.id, ts=ts)
         try:
             cancel: Canceled | ListCanceled | ApiError = self._cancel_order_or_list(cancel_spec)
         except ApiError as exc:

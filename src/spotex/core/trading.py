@@ -94,8 +94,12 @@ class Trading:
         self._settle(sym, ts)
         return placed
 
-    def validate_order(self: "Exchange", c: dict[str, Any]) -> tuple["Symbol", "Account", Order, int]:
-        """Every check of a new order, in order; mutates nothing (also serves order/test)."""
+    def validate_order(self: "Exchange", c: dict[str, Any], replacing: Order | None = None,
+                       ) -> tuple["Symbol", "Account", Order, int]:
+        """Every check of a new order, in order; mutates nothing (also serves order/test).
+
+        `replacing`: the order a cancel-replace cancels first, whose client id is free.
+        """
         sym = self.symbol(c["symbol"])
         acct = self.account(c["account"])
         ts = c["ts"]
@@ -107,7 +111,8 @@ class Trading:
         filters.check_counts(sym, self.exchange_filters, [o], acct.symbol_counts(sym.name),
                              (acct.open_count, acct.open_algo, acct.open_iceberg),
                              lambda: self.position(acct, sym))
-        if (sym.name, o.client_id) in acct.client_ids:
+        holder = acct.client_ids.get((sym.name, o.client_id))
+        if holder is not None and holder is not replacing:
             raise ApiError("DUPLICATE_ORDER")
         self._check_prices(sym, o)
         if c.get("test"):  # order/test stops before the engine: no balance check
