@@ -151,3 +151,28 @@ async def test_a_failing_stream_listener_does_not_fail_the_command(exchange):
     r = await trader.order(symbol="BTCUSDT", side="BUY", type="LIMIT", timeInForce="GTC",
                            quantity="0.001", price="50000")
     assert r.status_code == 200 and not engine.broken
+
+
+class GoneBeforeAccept(FakeSocket):
+    """A client that left while the server accepted (uvicorn raises from send)."""
+
+    async def send(self, msg: dict) -> None:
+        self.sent.append(msg)
+        if msg["type"] == "websocket.accept":
+            raise RuntimeError("client disconnected")
+
+
+async def test_subscriptions_are_undone_when_the_accept_fails(exchange):
+    streams = exchange.server.streams
+    a = await exchange.new_trader(USDT="100")
+    r = await exchange.http.post("/api/v3/userDataStream", headers={"X-MBX-APIKEY": a.api_key})
+    sock = GoneBeforeAccept()
+    scope = {"type": "websocket", "path": "/ws/btcusdt@depth/" + r.json()["listenKey"],
+             "query_string": b"", "headers": [], "client": ("127.0.0.1", 50000),
+             "extensions": {}}
+    await sock.incoming.put({"type": "websocket.connect"})
+    task = asyncio.get_running_loop().create_task(exchange.server.app(scope, sock.receive, sock.send))
+    await settle()
+    assert task.done()
+    assert not streams.conns
+    assert not any(streams.hub.subs.values()) and not any(streams.user.subs.values())

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 
 import orjson
 import pytest
+import websockets
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from spotex.api.signature import ApiKey
@@ -349,3 +350,48 @@ async def test_over_the_weight_limit(tight):
         assert r["rateLimits"][0]["count"] > 100
     # REST and the WebSocket API share the IP's weight
     assert tight.http.get("/api/v3/ping").status_code == 429
+
+
+async def test_failed_cancel_replace_reports_the_order_count(live):
+    """A 409 cancelReplace counted toward ORDERS: its rateLimits say so, like REST's
+    X-MBX-ORDER-COUNT headers on the same answer."""
+    sym = live.market()
+    acct, _ = live.pair(sym)
+    async with api(live) as ws:
+        c = Api(ws)
+        o = await c.result("order.place", sign(acct, {
+            "symbol": sym, "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
+            "quantity": "1", "price": "100"}))
+        r = await c.call("order.cancelReplace", sign(acct, {
+            "symbol": sym, "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
+            "quantity": "1000000", "price": "100", "cancelReplaceMode": "STOP_ON_FAILURE",
+            "cancelOrderId": o["orderId"]}))
+        assert (r["status"], r["error"]["code"]) == (409, -2021)
+        counts = {(x["rateLimitType"], x["interval"]): x["count"] for x in r["rateLimits"]}
+        assert counts[("ORDERS", "SECOND")] == 2 and counts[("ORDERS", "DAY")] == 2
+
+
+@pytest.fixture(scope="module")
+def banning(tmp_path_factory):
+    server, lv = start_live(tmp_path_factory, weight_limit=40)
+    yield lv
+    stop_live(server, lv)
+
+
+async def test_ip_ban_closes_the_connection(banning):
+    """Over the limit: 429s, then a 418 ban, after which the server closes the socket."""
+    into_minute = time.time() % 60
+    if into_minute > 50:  # the weight window is the clock's minute: stay inside one
+        await asyncio.sleep(60.1 - into_minute)
+    async with api(banning) as ws:
+        c = Api(ws)
+        statuses = []
+        for _ in range(12):
+            r = await c.call("exchangeInfo")  # weight 20
+            statuses.append(r["status"])
+            if r["status"] == 418:
+                break
+        assert statuses[-1] == 418 and 429 in statuses, statuses
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await asyncio.wait_for(ws.recv(), 5)
+        assert closed.value.rcvd.code == 1008

@@ -100,9 +100,9 @@ class Conn:
     # ---------------------------------------------------------------- incoming
     async def run(self, receive: Receive) -> None:
         """Accept, then hand each text frame to `on_text` until the client leaves."""
-        await self.send({"type": "websocket.accept"})
-        self.writer = asyncio.get_running_loop().create_task(self._write())
-        try:
+        try:  # the accept too: subscriptions made at open are undone however it ends
+            await self.send({"type": "websocket.accept"})
+            self.writer = asyncio.get_running_loop().create_task(self._write())
             while True:
                 msg = await receive()
                 kind = msg["type"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 from urllib.parse import parse_qs, urlencode
 
@@ -26,7 +27,7 @@ from ..api.params import Params
 from ..api.signature import ApiKey, verify
 from ..api.timing import check_timestamp
 from ..core.errors import ApiError
-from .conn import Conn
+from .conn import POLICY, Conn
 from .hub import dumps
 from .user import Sub
 from .userevents import stream_terminated
@@ -148,6 +149,14 @@ class ApiConn(Conn):
             task.cancel()
 
 
+@dataclass
+class Usage:
+    """What a request's rateLimits report: the account, and whether ORDERS counted."""
+
+    account: int = 0
+    orders: bool = False
+
+
 class WsApi:
     """Dispatches requests of every API connection (shares the REST app's routes, keys
     and IP limiter, so weights and bans are one account with REST)."""
@@ -166,9 +175,10 @@ class WsApi:
         }
 
     async def handle(self, conn: ApiConn, text: str) -> None:
+        """One request frame -> one response frame (with rateLimits unless turned off)."""
         rid: Any = None
         show = conn.return_rate_limits
-        account, orders = 0, False
+        usage = Usage()
         try:
             try:
                 msg = orjson.loads(text)
@@ -185,7 +195,7 @@ class WsApi:
             sp = {k: _text(v) for k, v in raw.items() if v is not None}
             if sp.get("returnRateLimits") == "false":
                 show = False
-            result, account, orders = await self.call(conn, method.removeprefix("v3/"), sp)
+            result = await self.call(conn, method.removeprefix("v3/"), sp, usage)
             out: dict[str, Any] = {"id": rid, "status": 200, "result": result}
         except ApiError as exc:
             out = {"id": rid, "status": exc.status, "error": self.error_body(exc)}
@@ -194,30 +204,35 @@ class WsApi:
             exc = ApiError("UNKNOWN")
             out = {"id": rid, "status": exc.status, "error": exc.body()}
         if show:
-            out["rateLimits"] = self.rate_limits(conn.ip, account, orders)
+            out["rateLimits"] = self.rate_limits(conn.ip, usage.account, usage.orders)
         conn.push(dumps(out))
+        if out["status"] == 418:  # an IP ban ends the connection too (streams.md §3)
+            conn.close(POLICY, "IP banned")
 
-    async def call(self, conn: ApiConn, method: str, sp: dict[str, str]) -> tuple[Any, int, bool]:
-        """(result, account, placed an order?) of one request."""
+    async def call(self, conn: ApiConn, method: str, sp: dict[str, str], usage: Usage) -> Any:
+        """The result of one request; `usage` learns the account and whether it counted
+        toward the ORDERS limits, also when the request then fails (as REST's headers)."""
         p = Params(sp)
         native = self.native.get(method)
         if native is not None:
             self.app.limiter.admit(conn.ip, NATIVE_WEIGHT)
-            return await native(conn, sp, p), conn.key.account_id if conn.key else 0, False
+            usage.account = conn.key.account_id if conn.key else 0
+            return await native(conn, sp, p)
         spec = REST.get(method)
         route = self.app.router.find(*spec)[0] if spec else None
         if route is None:
             raise ApiError("UNSUPPORTED_OPERATION")
         self.app.limiter.admit(conn.ip, weights.weight_of(spec[0], spec[1], p))
-        account = 0
         if route.security == SIGNED:
-            account = self.signed(conn, sp, p).account_id
+            usage.account = self.signed(conn, sp, p).account_id
         elif route.security == USER_STREAM:
-            account = self.api_key(sp, conn.key).account_id
+            usage.account = self.api_key(sp, conn.key).account_id
         req = Request(spec[0], spec[1], "", b"", {}, conn.ip)
-        req._params, req.account = p, account
-        result = await route.handler(req)
-        return result, account, bool(req.response_headers)
+        req._params, req.account = p, usage.account
+        try:
+            return await route.handler(req)
+        finally:  # order-count headers were set (REST sends them with a 409/429 too)
+            usage.orders = bool(req.response_headers)
 
     # ---------------------------------------------------------------- security
     def api_key(self, sp: dict[str, str], session: ApiKey | None) -> ApiKey:
