@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from spotex.core.errors import ApiError
 from tests.unit.test_core_support import D, Harness, check_invariants, default_doc, settings, \
     settings_with_filters
 
@@ -392,3 +393,16 @@ def test_symbol_without_filters_accepts_anything_positive():
     h = Harness(settings(doc))
     a = funded(h)
     assert passes(h, a, "BUY", "LIMIT", "0.00000001", "0.00000001").in_book
+
+
+def test_quote_market_order_over_market_max_qty_is_rejected():
+    """Reverse MARKET orders that would execute more than MARKET_LOT_SIZE maxQty are
+    rejected, as quantity orders are (changelog 2023-07-11)."""
+    h = Harness(settings())
+    maker, a = h.account(USDT="100000", BTC="1000"), h.account(USDT="100000", BTC="200")
+    h.limit(maker, "SELL", "150", "100")
+    h.limit(maker, "BUY", "150", "99")
+    for side in ("BUY", "SELL"):
+        with pytest.raises(ApiError, match="Filter failure: MARKET_LOT_SIZE"):
+            h.market(a, side, quote_qty="14900")
+    assert h.market(a, "BUY", quote_qty="5000").order.executed == D("50")

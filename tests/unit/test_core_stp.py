@@ -232,3 +232,21 @@ def test_prevented_match_ids_are_per_symbol(h):
     q = h.limit(a, "SELL", "1", "1000", symbol="ETHUSDT")
     assert p.prevented[0].id == 1 and q.prevented[0].id == 1
     assert len(h.ex.prevented[(a, "BTCUSDT")]) == 1
+
+
+def test_market_orders_reserve_for_the_liquidity_stp_leaves_them():
+    """Under EXPIRE_MAKER the taker's own orders are no liquidity: a MARKET BUY reserves
+    for the others' asks and fills in full; a quote SELL gets its whole quote amount."""
+    h = Harness(settings())
+    maker, a = h.account(USDT="100000", BTC="10"), h.account(USDT="100000", BTC="10")
+    h.limit(a, "SELL", "0.1", "20000")  # own ask, the best one
+    h.limit(maker, "SELL", "0.1", "40000")
+    o = h.market(a, "BUY", "0.1").order
+    assert (o.status, o.executed, o.cum_quote) == ("FILLED", D("0.1"), D("4000"))
+
+    h = Harness(settings())
+    maker, a = h.account(USDT="100000", BTC="10"), h.account(USDT="100000", BTC="10")
+    h.limit(a, "BUY", "0.1", "40000")  # own bid, the best one
+    h.limit(maker, "BUY", "0.1", "20000")
+    o = h.market(a, "SELL", quote_qty="2000").order
+    assert (o.status, o.executed, o.cum_quote) == ("FILLED", D("0.1"), D("2000"))

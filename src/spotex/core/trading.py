@@ -209,6 +209,7 @@ class Trading:
                 need = mul_ceil(o.price, o.qty)
             elif o.type == MARKET and o.quote_qty:
                 self._check_reverse_liquidity(sym, sum(a for _, a in self._liquidity(sym, o)))
+                self._check_reverse_max_qty(sym, self._market_qty_for_quote(sym, o)[0])
                 need = o.quote_qty
             elif o.type == MARKET:
                 need = self._market_cost(sym, o)
@@ -218,6 +219,8 @@ class Trading:
             asset = sym.quote
         else:
             need = self._market_base_for_quote(sym, o) if o.quote_qty else o.qty
+            if o.quote_qty:
+                self._check_reverse_max_qty(sym, need)
             asset = sym.base
         if need > acct.free(asset):
             raise ApiError("INSUFFICIENT_BALANCE")
@@ -225,13 +228,25 @@ class Trading:
 
     # ------------------------------------------------------------ dry runs over the book
     def _liquidity(self: "Exchange", sym: "Symbol", o: Order):
-        """(price, total remaining qty) of crossing levels, best first."""
+        """(price, total remaining qty) of crossing levels, best first, as matching will
+        meet them: under STP the taker's own orders are no liquidity (EXPIRE_MAKER skips
+        them; the other modes stop the taker at the first one)."""
         side = self.books[sym.name].opposite(o.is_buy)
+        own_stop = o.stp != STP_NONE
         for price in side.prices():
             if o.price and not matching.crosses(o, price):
                 return
-            level = side.levels[price]
-            yield price, sum(m.remaining for m in side.live_orders(level))
+            total = 0
+            for m in side.live_orders(side.levels[price]):
+                if own_stop and m.account == o.account:
+                    if o.stp != EXPIRE_MAKER:
+                        if total:
+                            yield price, total
+                        return
+                    continue
+                total += m.remaining
+            if total:
+                yield price, total
 
     def _market_cost(self: "Exchange", sym: "Symbol", o: Order) -> int:
         """Quote a MARKET BUY of `qty` would spend against the current book."""
@@ -246,18 +261,30 @@ class Trading:
 
     def _market_base_for_quote(self: "Exchange", sym: "Symbol", o: Order) -> int:
         """Base a reverse MARKET SELL needs to receive `quoteOrderQty`; checks liquidity."""
-        budget, base, step = o.quote_qty, 0, sym.market_step
-        total = 0
+        base, total = self._market_qty_for_quote(sym, o)
+        self._check_reverse_liquidity(sym, total)
+        return base
+
+    def _market_qty_for_quote(self: "Exchange", sym: "Symbol", o: Order) -> tuple[int, int]:
+        """(base a reverse MARKET order trades for `quoteOrderQty` against the book, the
+        crossing quantity walked to find it)."""
+        budget, qty, total, step = o.quote_qty, 0, 0, sym.market_step
         for price, avail in self._liquidity(sym, o):
             total += avail
             take = min(avail, budget * SCALE // price)
             take -= take % step
-            base += take
+            qty += take
             budget -= mul(price, take)
             if take < avail:
                 break
-        self._check_reverse_liquidity(sym, total)
-        return base
+        return qty, total
+
+    def _check_reverse_max_qty(self: "Exchange", sym: "Symbol", qty: int) -> None:
+        """A quoteOrderQty order may not execute more than MARKET_LOT_SIZE maxQty
+        (changelog 2023-07-11: reverse market orders over maxQty are rejected)."""
+        mlot = sym.get("MARKET_LOT_SIZE")
+        if mlot and mlot.max_qty and qty > mlot.max_qty:
+            raise ApiError("FILTER_FAILURE", "MARKET_LOT_SIZE")
 
     def _check_reverse_liquidity(self: "Exchange", sym: "Symbol", total: int) -> None:
         if total == 0:
