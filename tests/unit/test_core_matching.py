@@ -517,3 +517,19 @@ def test_price_heap_stays_near_the_number_of_levels():
     assert len(side.levels) == 1
     assert len(side.heap) <= 2 * (len(side.levels) + 1) + COMPACT_SLACK + 1
     assert side.best().price == 300
+
+
+def test_market_fills_are_not_cut_to_a_coarser_market_step():
+    """MARKET_LOT_SIZE stepSize coarser than LOT_SIZE's: a resting order smaller than one
+    market step is still taken whole (only a fill the budget cuts short is whole steps)."""
+    doc = default_doc()
+    btc = next(s for s in doc["symbols"] if s["symbol"] == "BTCUSDT")
+    for f in btc["filters"]:
+        if f["filterType"] == "MARKET_LOT_SIZE":
+            f["stepSize"] = "0.001"
+    h = Harness(settings(doc))
+    maker, a = h.account(USDT="100000", BTC="10"), h.account(USDT="100000", BTC="10")
+    h.limit(maker, "SELL", "0.0005", "20000")
+    h.limit(maker, "SELL", "0.01", "20001")
+    o = h.market(a, "BUY", "0.002").order
+    assert (o.status, o.executed) == ("FILLED", D("0.002"))

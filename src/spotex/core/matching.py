@@ -57,15 +57,13 @@ def match(ex: "Exchange", sym: "Symbol", o: Order, ts: int, fills: list, prevent
 
 
 def _cap_by_budget(o: Order, price: int, qty: int, step: int) -> int:
-    """Reverse market orders spend a quote budget; BUY takers can't pay beyond their lock."""
+    """Reverse market orders spend a quote budget; BUY takers can't pay beyond their lock.
+    A fill the budget or lock cuts short is whole steps; a full one is taken as it is."""
+    capped = qty
     if o.quote_qty:
-        budget = o.quote_qty - o.cum_quote
-        qty = min(qty, budget * SCALE // price)
-    if o.is_buy:
-        qty = min(qty, o.locked * SCALE // price)
-    else:
-        qty = min(qty, o.locked)
-    return qty - qty % step
+        capped = min(capped, (o.quote_qty - o.cum_quote) * SCALE // price)
+    capped = min(capped, o.locked * SCALE // price if o.is_buy else o.locked)
+    return qty if capped == qty else capped - capped % step
 
 
 def _fee(ex: "Exchange", sym: "Symbol", order: Order, maker: bool, received: int) -> int:
