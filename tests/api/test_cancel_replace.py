@@ -170,3 +170,21 @@ async def test_new_order_may_take_the_canceled_orders_client_id(exchange):
                        price="39000", newClientOrderId="other")
     assert r.status_code == 409, r.text
     assert r.json()["data"]["newOrderResponse"] == {"code": -2010, "msg": "Duplicate order sent."}
+
+
+@pytest.mark.parametrize("mode", ["STOP_ON_FAILURE", "ALLOW_FAILURE"])
+async def test_a_failed_filter_fails_both_halves(exchange, mode):
+    """Filters are evaluated before the cancel (changelog 2022-06-15): a new order that
+    fails one leaves the old order working, and both halves report the failure."""
+    t = await _setup(exchange, exceeded=False)
+    r = await t.signed("POST", "/api/v3/order/cancelReplace", symbol=S, cancelReplaceMode=mode,
+                       cancelOrigClientOrderId="old", side="BUY", type="LIMIT",
+                       timeInForce="GTC", quantity="0.01", price="41000.001")
+    assert r.status_code == 400, r.text
+    failure = {"code": -1013, "msg": "Filter failure: PRICE_FILTER"}
+    assert r.json() == {"code": -2022, "msg": FAILED, "data": {
+        "cancelResult": "FAILURE", "newOrderResult": "FAILURE",
+        "cancelResponse": failure, "newOrderResponse": failure}}
+    assert await _old_status(t) == "NEW"
+    counts = (await t.signed("GET", "/api/v3/rateLimit/order")).json()
+    assert counts[0]["count"] == 2  # the old order and this request

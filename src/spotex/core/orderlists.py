@@ -438,6 +438,11 @@ class OrderLists:
                 self.validate_order(dict(new, test=True), replacing=replaced)
             except ApiError as exc:
                 pre_error = exc
+        if pre_error is not None and pre_error.name == "FILTER_FAILURE":
+            # "the filters are evaluated before the cancel": a failed filter fails both
+            # halves and the old order stays (changelog 2022-06-15)
+            self.order_counter.add(acct.id, ts, 1)
+            return CancelReplaced(pre_error, pre_error)
         try:
             cancel: Canceled | ListCanceled | ApiError = self._cancel_order_or_list(cancel_spec)
         except ApiError as exc:
