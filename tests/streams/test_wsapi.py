@@ -359,8 +359,8 @@ async def test_over_the_weight_limit(tight):
 
 
 async def test_failed_cancel_replace_reports_the_order_count(live):
-    """A 409 cancelReplace counted toward ORDERS: its rateLimits say so, like REST's
-    X-MBX-ORDER-COUNT headers on the same answer."""
+    """A 409 cancelReplace (canceled, then the new order short of balance) counted toward
+    ORDERS: its rateLimits say so, like REST's X-MBX-ORDER-COUNT headers."""
     sym = live.market()
     acct, _ = live.pair(sym)
     async with api(live) as ws:
@@ -370,7 +370,7 @@ async def test_failed_cancel_replace_reports_the_order_count(live):
             "quantity": "1", "price": "100"}))
         r = await c.call("order.cancelReplace", sign(acct, {
             "symbol": sym, "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
-            "quantity": "1000000", "price": "100", "cancelReplaceMode": "STOP_ON_FAILURE",
+            "quantity": "5000", "price": "100", "cancelReplaceMode": "STOP_ON_FAILURE",
             "cancelOrderId": o["orderId"]}))
         assert (r["status"], r["error"]["code"]) == (409, -2021)
         counts = {(x["rateLimitType"], x["interval"]): x["count"] for x in r["rateLimits"]}
