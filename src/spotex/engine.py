@@ -82,6 +82,11 @@ class Engine:
         # streams see only live commands, after the projections; a failure there is
         # logged and never fails the (already applied) command
         self.live_listeners: list[Callable[[Exchange, dict[str, Any]], None]] = []
+        # observers (metrics): a live command with its outcome (the core's result, or
+        # the ApiError that rejected it) and the seconds the core took; a snapshot's
+        # seconds
+        self.on_command: Callable[[dict[str, Any], Any, float], None] | None = None
+        self.on_snapshot: Callable[[float], None] | None = None
 
     # ------------------------------------------------------------------ startup
     def recover(self) -> int:
@@ -143,14 +148,19 @@ class Engine:
         if self.broken:
             raise ApiError("DISCONNECTED")
         cmd["ts"] = self.now()
+        started = time.perf_counter()
         try:
             result = self.exchange.apply(cmd)
-        except ApiError:
+        except ApiError as exc:
+            if self.on_command is not None:
+                self.on_command(cmd, exc, time.perf_counter() - started)
             raise
         except Exception:
             log.exception("command failed; rebuilding state from the journal: %r", cmd)
             self._start_rebuild()
             raise ApiError("UNKNOWN")
+        if self.on_command is not None:
+            self.on_command(cmd, result, time.perf_counter() - started)
         self.exchange.last_ts = cmd["ts"]
         out = render(result)
         fut = self.journal.submit(orjson.dumps(cmd))
@@ -232,12 +242,15 @@ class Engine:
     async def _adopt(self, pid: int, seq: int) -> None:
         """Wait for the child, then promote its file once records <= seq are durable."""
         snapshots = self.journal.snapshots
+        started = time.perf_counter()
         try:
             _, status = await asyncio.get_running_loop().run_in_executor(None, os.waitpid, pid, 0)
             if os.waitstatus_to_exitcode(status) != 0:
                 raise RuntimeError(f"snapshot process ended with status {status}")
             await self.journal.flush()  # they were submitted before the fork
             snapshots.promote(seq, pid)
+            if self.on_snapshot is not None:
+                self.on_snapshot(time.perf_counter() - started)
         except Exception:
             log.exception("background snapshot at seq %s not kept", seq)
             snapshots.pending(seq, pid).unlink(missing_ok=True)

@@ -2,8 +2,9 @@
 
 Our documented rule: a query string longer than `max_query_bytes`, a body longer than
 `max_body_bytes`, or an ASCII control character in either (in a body, tab, CR and LF are
-whitespace, as in pretty-printed JSON) is refused with 403 before any parsing. It also picks the client address the IP limits count: the peer, or the
-`trusted_proxy_header` value when the peer is one of `trusted_proxies`.
+whitespace, as in pretty-printed JSON) is refused with 403 before any parsing. It also
+picks the client address the IP limits count: the peer, or the `trusted_proxy_header`
+value when the peer is one of `trusted_proxies`.
 """
 from __future__ import annotations
 

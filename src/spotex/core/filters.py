@@ -69,6 +69,15 @@ def _market_lot(f: Any, o: Order, _: Any) -> None:
             raise _fail(f.kind)
 
 
+def check_reverse_market_qty(symbol: Symbol, qty: int) -> None:
+    """MARKET_LOT_SIZE for a quoteOrderQty order, once the book says how much it would
+    trade: no more than maxQty (changelog 2023-07-11: reverse market orders over it are
+    rejected)."""
+    f = symbol.get("MARKET_LOT_SIZE")
+    if f and f.max_qty and qty > f.max_qty:
+        raise _fail(f.kind)
+
+
 def _notional_value(o: Order, avg: AvgPrice, mins: int) -> int | None:
     if o.type == MARKET and o.quote_qty:
         return o.quote_qty

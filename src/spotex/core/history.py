@@ -55,8 +55,7 @@ class History:
         stale = self.stale.get(key2, 0) + 1
         mine = self.account_orders[key2]
         if stale >= COMPACT_MIN and stale * 2 >= len(mine):
-            live = self.orders[o.symbol]
-            mine[:] = [x for x in mine if live.get(x.id) is x]
+            mine[:] = self._unarchived(o.symbol, mine)
             stale = 0
         self.stale[key2] = stale
 
@@ -70,7 +69,8 @@ class History:
     def kept_orders(self: "Exchange", account: int, symbol: str) -> list[Order]:
         """The account's orders on `symbol` in creation order, archived ones left out."""
         mine = self.account_orders.get((account, symbol), [])
-        if not self.stale.get((account, symbol)):
-            return mine
+        return self._unarchived(symbol, mine) if self.stale.get((account, symbol)) else mine
+
+    def _unarchived(self: "Exchange", symbol: str, orders: list[Order]) -> list[Order]:
         live = self.orders[symbol]
-        return [o for o in mine if live.get(o.id) is o]
+        return [o for o in orders if live.get(o.id) is o]

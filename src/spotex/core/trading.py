@@ -209,7 +209,7 @@ class Trading:
                 need = mul_ceil(o.price, o.qty)
             elif o.type == MARKET and o.quote_qty:
                 self._check_reverse_liquidity(sym, sum(a for _, a in self._liquidity(sym, o)))
-                self._check_reverse_max_qty(sym, self._market_qty_for_quote(sym, o)[0])
+                filters.check_reverse_market_qty(sym, self._market_qty_for_quote(sym, o)[0])
                 need = o.quote_qty
             elif o.type == MARKET:
                 need = self._market_cost(sym, o)
@@ -220,7 +220,7 @@ class Trading:
         else:
             need = self._market_base_for_quote(sym, o) if o.quote_qty else o.qty
             if o.quote_qty:
-                self._check_reverse_max_qty(sym, need)
+                filters.check_reverse_market_qty(sym, need)
             asset = sym.base
         if need > acct.free(asset):
             raise ApiError("INSUFFICIENT_BALANCE")
@@ -278,13 +278,6 @@ class Trading:
             if take < avail:
                 break
         return qty, total
-
-    def _check_reverse_max_qty(self: "Exchange", sym: "Symbol", qty: int) -> None:
-        """A quoteOrderQty order may not execute more than MARKET_LOT_SIZE maxQty
-        (changelog 2023-07-11: reverse market orders over maxQty are rejected)."""
-        mlot = sym.get("MARKET_LOT_SIZE")
-        if mlot and mlot.max_qty and qty > mlot.max_qty:
-            raise ApiError("FILTER_FAILURE", "MARKET_LOT_SIZE")
 
     def _check_reverse_liquidity(self: "Exchange", sym: "Symbol", total: int) -> None:
         if total == 0:

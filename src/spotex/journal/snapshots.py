@@ -2,8 +2,9 @@
 
 A snapshot is a few hundred MB for a million orders: too big to push through the
 journal's SQLite writer without stalling every commit behind it. So each one is its
-own file, `<seq>.snapshot`, written under a temporary name (`<seq>.<pid>.tmp`),
-fsynced and renamed, so a crash leaves either the whole file or none.
+own file, `<journal id>.<seq>.snapshot`, written under a temporary name
+(`<journal id>.<seq>.<pid>.tmp`), fsynced and renamed, so a crash leaves either the
+whole file or none.
 
 A snapshot may be promoted (renamed) only once every record it covers is durable:
 otherwise a crash could leave a snapshot ahead of the journal, and a restarted server
@@ -12,8 +13,8 @@ writes the temporary file; the serving process promotes it after its journal has
 committed those records, and a server that died before that never promotes it.
 `latest` still skips any snapshot ahead of the journal, as a second guard.
 
-Every file name carries the journal's id (made when the journal is created), so the
-snapshots of a journal that was deleted or replaced are never taken for this one's.
+The journal id (made when the journal is created) keeps the snapshots of a journal
+that was deleted or replaced from ever being taken for this one's.
 """
 from __future__ import annotations
 

@@ -19,9 +19,10 @@ import asyncio
 import contextlib
 import secrets
 import sqlite3
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Callable
 
 from .snapshots import SnapshotFiles
 
@@ -53,6 +54,9 @@ class SqliteJournal:
         self._busy = False  # a flush is scheduled or in flight
         self._error: BaseException | None = None
         self._closed = False
+        # observer (metrics): called on the loop thread after each committed batch
+        # with (records in it, seconds its transaction took)
+        self.on_commit: Callable[[int, float], None] | None = None
 
     # -- startup (main thread, before serving) ---------------------------------
 
@@ -191,14 +195,16 @@ class SqliteJournal:
         assert self._loop is not None
         done = self._loop.run_in_executor(self._executor, self._write, recs, snaps)
 
-        def on_done(f: asyncio.Future[None]) -> None:
+        def on_done(f: asyncio.Future[float]) -> None:
             self._batch_done(f, recs, rec_futs, snaps, snap_futs, waiters)
 
         done.add_done_callback(on_done)
 
-    def _write(self, recs: list[tuple[int, bytes]], snaps: list[tuple[int, bytes]]) -> None:
+    def _write(self, recs: list[tuple[int, bytes]], snaps: list[tuple[int, bytes]]) -> float:
         """Writer thread: commit the batch's records in one transaction (one fsync),
-        then write its snapshots, which cover only records committed by now."""
+        then write its snapshots, which cover only records committed by now. Returns the
+        seconds the transaction took."""
+        started = time.perf_counter()
         if recs:
             conn = self._db()
             try:
@@ -210,12 +216,14 @@ class SqliteJournal:
                     with contextlib.suppress(sqlite3.Error):
                         conn.execute("ROLLBACK")
                 raise
+        took = time.perf_counter() - started
         for seq, blob in snaps:
             self.snapshots.write(seq, blob)
+        return took
 
     def _batch_done(
         self,
-        done: asyncio.Future[None],
+        done: asyncio.Future[float],
         recs: list[tuple[int, bytes]],
         rec_futs: list[asyncio.Future[int]],
         snaps: list[tuple[int, bytes]],
@@ -230,6 +238,8 @@ class SqliteJournal:
         if recs or snaps:
             self.stats["commits"] += 1
             self.stats["records"] += len(recs)
+        if recs and self.on_commit is not None:
+            self.on_commit(len(recs), done.result())
         for (seq, _), f in zip(recs, rec_futs):
             if not f.done():  # the caller may have cancelled its wait
                 f.set_result(seq)
