@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import ctypes
 import gc
-import hashlib
 import logging
 import os
 import pickle
@@ -22,14 +21,17 @@ from typing import Any, Callable
 
 import orjson
 
+from . import configlog
+from . import config as config_mod
 from .config import Config
+from .core.configure import ConfigConflict
 from .core.errors import ApiError
-from .core.exchange import Exchange
+from .core.exchange import Exchange, Settings
 from .journal import SqliteJournal
 
 log = logging.getLogger("spotex.engine")
 _PR_SET_PDEATHSIG = 1
-STATE_VERSION = 2  # of the pickled core: a snapshot of another version is not loaded
+STATE_VERSION = 3  # of the pickled core: a snapshot of another version is not loaded
 
 
 def _die_with_parent(parent: int) -> None:
@@ -57,6 +59,10 @@ def _close_inherited() -> None:
                 os.close(fd)
 
 
+class RecoveryError(Exception):
+    """The journal cannot be replayed: the server must not start on a partial state."""
+
+
 def wall_clock_ms() -> int:
     return time.time_ns() // 1_000_000
 
@@ -67,9 +73,8 @@ class Engine:
         self.config = config
         self.journal = journal
         self.clock = clock
-        self.config_hash = hashlib.sha256(
-            f"{STATE_VERSION}:{config.settings!r}".encode()).hexdigest()
-        self.exchange = Exchange(config.settings)
+        self.state_tag = f"spotex-state-{STATE_VERSION}"  # of the snapshots it loads
+        self.exchange = Exchange(Settings(symbols=[]))
         self.last_ts = 0
         self.broken = False
         self.since_snapshot = 0
@@ -87,6 +92,10 @@ class Engine:
         # seconds
         self.on_command: Callable[[dict[str, Any], Any, float], None] | None = None
         self.on_snapshot: Callable[[float], None] | None = None
+        self.failure: str | None = None  # why commands are refused (health)
+        self.retry_interval_s = 1.0  # between attempts to rebuild from a failed journal
+        self.rebuild_task: asyncio.Task[None] | None = None
+        journal.on_failure = self._journal_failed
 
     # ------------------------------------------------------------------ startup
     def recover(self) -> int:
@@ -106,15 +115,15 @@ class Engine:
         return replayed
 
     def _recover(self) -> int:
-        self.exchange = Exchange(self.config.settings)
+        self.exchange = Exchange(self._initial_settings())
         for projection in self.projections.values():
             projection.reset()
         after = 0
         snap = self.journal.load_snapshot()
         if snap is not None:
             seq, blob = snap
-            config_hash, exchange, projections = pickle.loads(blob)
-            if config_hash == self.config_hash:
+            tag, exchange, projections = pickle.loads(blob)
+            if tag == self.state_tag:
                 self.exchange, after = exchange, seq
                 for name, state in projections.items():
                     if name in self.projections:
@@ -123,16 +132,44 @@ class Engine:
         for seq, rec in self.journal.replay(after):
             cmd = orjson.loads(rec)
             try:
-                self.exchange.apply(cmd)
-            except ApiError:  # cannot happen for a journaled command; keep going
-                log.exception("journaled command %s was rejected on replay", seq)
-                continue
+                self.exchange.apply(configlog.core_command(cmd))
+            except (ApiError, ConfigConflict) as exc:
+                raise RecoveryError(f"journaled command {seq} ({cmd['t']}) was rejected on "
+                                    f"replay: {exc}; the journal does not match this "
+                                    "version of spotex") from exc
             self._notify(cmd)
             self.exchange.seq = seq
             self.exchange.last_ts = cmd["ts"]
             count += 1
         self.last_ts = max(self.last_ts, self.exchange.last_ts)
         return count
+
+    def _initial_settings(self) -> Settings:
+        """What the exchange starts from before replay: nothing, as every journal since
+        config.set begins with one; a journal from before it ran under today's file."""
+        first = next(iter(self.journal.replay(0)), None)
+        if first is None and not hasattr(config_mod, "core_doc"):  # TEMP until schema lands
+            return self.config.settings
+        if first is None or orjson.loads(first[1])["t"] == configlog.CONFIG_SET:
+            return Settings(symbols=[])
+        return self.config.settings
+
+    def apply_config(self, source: str) -> bool:
+        """Journal the config file's settings if they differ from the journal's latest
+        (and the install's seed on first start). Raises ConfigError, naming `source`,
+        when they cannot apply to the current state. Call after recover()."""
+        cmd = configlog.config_command(self.config, self.exchange)
+        if cmd is None:
+            return False
+        cmd["ts"] = self.now()
+        try:
+            self.exchange.apply(configlog.core_command(cmd))
+        except ConfigConflict as exc:
+            raise config_mod.ConfigError([f"{source}: {p}" for p in exc.problems]) from None
+        self.exchange.last_ts = cmd["ts"]
+        self.exchange.seq = self.journal.append(orjson.dumps(cmd))
+        self._notify(cmd)
+        return True
 
     def now(self) -> int:
         """Command time: wall clock, never going backwards."""
@@ -155,9 +192,9 @@ class Engine:
             if self.on_command is not None:
                 self.on_command(cmd, exc, time.perf_counter() - started)
             raise
-        except Exception:
+        except Exception as exc:
             log.exception("command failed; rebuilding state from the journal: %r", cmd)
-            self._start_rebuild()
+            self._start_rebuild(f"command failed: {exc!r}")
             raise ApiError("UNKNOWN")
         if self.on_command is not None:
             self.on_command(cmd, result, time.perf_counter() - started)
@@ -174,7 +211,10 @@ class Engine:
         self.since_snapshot += 1
         if self.since_snapshot >= self.config.snapshot_every:
             self.snapshot_in_background()
-        await fut
+        try:
+            await fut
+        except Exception:  # the commit failed: not acknowledged, rolled back by _rebuild
+            raise ApiError("UNEXPECTED_RESP") from None
         return out
 
     def _notify(self, cmd: dict[str, Any]) -> None:
@@ -191,7 +231,7 @@ class Engine:
 
     def _state(self) -> tuple[str, Exchange, dict[str, Any]]:
         """What a snapshot holds: the config it was made under, the core, the projections."""
-        return (self.config_hash, self.exchange,
+        return (self.state_tag, self.exchange,
                 {name: p.state() for name, p in self.projections.items()})
 
     def snapshot_in_background(self) -> None:
@@ -260,22 +300,51 @@ class Engine:
         if self.snapshot_task is not None:
             await self.snapshot_task
 
-    def _start_rebuild(self) -> None:
+    def _start_rebuild(self, reason: str) -> None:
+        """Stop taking commands and rebuild the core from the journal, the durable truth
+        (a handler bug may have left it half-changed; a failed commit left commands in
+        memory that were never acknowledged). Retries until the journal works again."""
+        self.failure = reason
+        if self.broken:
+            return  # a rebuild is already under way
         self.broken = True
+        self.rebuild_task = asyncio.get_running_loop().create_task(self._rebuild())
 
-        async def rebuild() -> None:
+    async def _rebuild(self) -> None:
+        """First the state (reads only: what was never committed leaves memory at once),
+        then the journal's writes, probed until they work again."""
+        rebuilt = False
+        while True:
             try:
-                await self.journal.flush()
-                self.recover()
-                self.broken = False
-                log.warning("state rebuilt from the journal")
-            except Exception:  # pragma: no cover - journal itself is broken
-                log.exception("rebuild failed; engine stays unavailable")
+                if not rebuilt:
+                    await self.journal.settle()
+                    self.recover()
+                    rebuilt = True
+                await self.journal.repair()
+            except Exception as exc:
+                self.failure = f"journal unusable: {exc}"
+                log.error("journal still failing (%s); retrying in %.1f s",
+                          exc, self.retry_interval_s)
+                await asyncio.sleep(self.retry_interval_s)
+                continue
+            self.broken, self.failure, self.rebuild_task = False, None, None
+            log.warning("state rebuilt from the journal; taking commands again")
+            return
 
-        asyncio.get_running_loop().create_task(rebuild())
+    def _journal_failed(self, exc: BaseException) -> None:
+        """Called by the journal the moment a commit fails, before anyone is answered."""
+        log.error("journal commit failed (%s): trading stops until it works again", exc)
+        self._start_rebuild(f"journal commit failed: {exc}")
+
+    def health(self) -> dict[str, Any]:
+        """What /admin/v1/health and the metrics report."""
+        return {"status": "UNAVAILABLE" if self.broken else "OK",
+                "journalSeq": self.exchange.seq, "error": self.failure}
 
     async def close(self) -> None:
         """Final snapshot (inline) after any background one, then close the journal."""
+        if self.rebuild_task is not None:
+            self.rebuild_task.cancel()
         try:
             await self.wait_snapshot()
             if not self.broken:

@@ -69,13 +69,13 @@ async def test_restart_from_journal_only_is_identical(exchange: Exchange):
     await server.engine.journal.close()
 
 
-async def test_snapshot_of_other_config_is_ignored(exchange: Exchange):
-    """A snapshot made under another config is skipped: the whole journal is replayed."""
+async def test_snapshot_of_other_state_version_is_ignored(exchange: Exchange):
+    """A snapshot of another state version is skipped: the whole journal is replayed."""
     traders = await _activity(exchange)
     before = await _view(exchange.http, traders)
     await exchange.server.engine.close()
     server, http = await _reopen(exchange)
-    server.engine.config_hash = "another config"
+    server.engine.state_tag = "another version"
     server.engine.recover()
     assert await _view(http, traders) == before
     await server.engine.journal.close()

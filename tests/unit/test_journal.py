@@ -271,9 +271,21 @@ async def test_commit_failure_breaks_journal(tmp_path: Path) -> None:
             await f
     with pytest.raises(RuntimeError):
         j.submit(b"z")
-    with pytest.raises(RuntimeError):
-        await j.close()
     assert _stored(path) == [(1, b"\x00")]  # the failed batch was rolled back
+    await j.close()  # a broken journal closes without trying to store more
+
+
+async def test_repair_continues_after_the_last_stored_record(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite"
+    j = _open(path)
+    with closing(sqlite3.connect(path)) as c, c:
+        c.execute("INSERT INTO journal(seq, rec) VALUES (1, x'00')")
+    with pytest.raises(sqlite3.IntegrityError):
+        await j.submit(b"x")
+    await j.repair()
+    assert await j.submit(b"y") == 2
+    await j.close()
+    assert _stored(path) == [(1, b"\x00"), (2, b"y")]
 
 
 def test_works_under_uvloop(tmp_path: Path) -> None:

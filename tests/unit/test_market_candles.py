@@ -168,4 +168,8 @@ def test_state_round_trips_through_pickle():
     a, b = md["BTCUSDT"], again["BTCUSDT"]
     assert (a.trades, a.aggs, a.last_price, a.updates) == (b.trades, b.aggs, b.last_price, b.updates)
     assert {k: s.candles for k, s in a.series.items()} == {k: s.candles for k, s in b.series.items()}
-    assert again["ETHUSDT"].trades == []  # a symbol added to the config starts empty
+    ex = FakeExchange()
+    ex.symbols = {"BTCUSDT": None, "ETHUSDT": None}  # a symbol added to the config ...
+    again.on_command(ex, {"t": "config.set"})
+    assert again["ETHUSDT"].trades == []  # ... starts empty
+    assert again["BTCUSDT"].trades == a.trades

@@ -16,6 +16,7 @@ from typing import Any, Callable
 from .accounts import Account
 from .avgprice import AvgPrice
 from .book import Book
+from .configure import Configure, avg_window_mins
 from .enums import CANCELED, EXPIRED, FILLED
 from .errors import ApiError
 from .history import History
@@ -27,12 +28,6 @@ from .orderlists import OrderList, OrderLists
 from .trading import Trading
 
 _GONE = {CANCELED: "CANCELED", EXPIRED: "EXPIRED"}  # order status -> execution type
-
-
-def _avg_window_mins(symbol: Symbol, settings: "Settings") -> int:
-    """The longest average the symbol needs: GET avgPrice's, or a filter's avgPriceMins."""
-    return max([settings.avg_price_mins]
-               + [f.avg_price_mins for f in symbol.filters if hasattr(f, "avg_price_mins")])
 
 
 @dataclass(frozen=True)
@@ -55,7 +50,7 @@ class Settings:
     archive_after_ms: int = 90 * 86_400_000  # see core/history.py
 
 
-class Exchange(OrderLists, Trading, History):
+class Exchange(OrderLists, Trading, History, Configure):
     """All state of one exchange: accounts, keys, books, orders, trades."""
 
     def __init__(self, settings: Settings) -> None:
@@ -76,13 +71,14 @@ class Exchange(OrderLists, Trading, History):
         self.order_lists: dict[int, OrderList] = {}
         self.account_lists: dict[int, list[OrderList]] = {}
         self.deferred: list[OrderList] = []  # OTO lists whose working order just filled
-        self.avg = {s.name: AvgPrice(_avg_window_mins(s, settings)) for s in settings.symbols}
+        self.avg = {s.name: AvgPrice(avg_window_mins(s, settings)) for s in settings.symbols}
         self.account_trades: dict[tuple[int, str], list[Trade]] = {}
         self.prevented: dict[tuple[int, str], list[PreventedMatch]] = {}
         self.fees: dict[str, int] = {}
         self.order_counter = OrderCounter(settings.order_limits)
         self.next_account_id = 1
         self.id_counter = 0
+        self.id_seed = ""  # install-unique, from the journal's first config.set
         self.seq = 0  # journal sequence of the last applied command
         self.last_ts = 0  # time of the last applied command
         self.events: list[Any] = []  # trades of the last command, for projections
@@ -164,10 +160,13 @@ class Exchange(OrderLists, Trading, History):
 
     # ----------------------------------------------------------------- helpers for trading
     def gen_client_id(self) -> str:
-        """A 22-char id derived from a counter: deterministic on replay, unique in practice
-        (url-safe base64 of a 128-bit hash: only characters of the legal client id range)."""
+        """A 22-char id derived from the install's seed and a counter: deterministic on
+        replay, different between installs (url-safe base64 of a 128-bit hash: only
+        characters of the legal client id range)."""
         self.id_counter += 1
-        digest = hashlib.blake2b(b"spotex:%d" % self.id_counter, digest_size=16).digest()
+        digest = hashlib.blake2b(b"spotex:%s:%d" % (self.id_seed.encode(), self.id_counter)
+                                 if self.id_seed else b"spotex:%d" % self.id_counter,
+                                 digest_size=16).digest()
         return urlsafe_b64encode(digest)[:22].decode()
 
     def report(self, x: str, o: Order, detail: Any = None) -> None:
@@ -238,6 +237,7 @@ class Exchange(OrderLists, Trading, History):
 
 
 Exchange._handlers = {
+    "config.set": Configure._configure,
     "account.create": Exchange._create_account,
     "account.deposit": Exchange._deposit,
     "account.withdraw": Exchange._withdraw,

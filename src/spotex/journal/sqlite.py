@@ -57,21 +57,54 @@ class SqliteJournal:
         # observer (metrics): called on the loop thread after each committed batch
         # with (records in it, seconds its transaction took)
         self.on_commit: Callable[[int, float], None] | None = None
+        # called on the loop thread the moment a commit fails, before its futures fail
+        self.on_failure: Callable[[BaseException], None] | None = None
 
     # -- startup (main thread, before serving) ---------------------------------
 
     def open(self) -> None:
         """Connect, create tables, and continue numbering after the last stored seq."""
+        conn = self._connect()
+        self._conn = conn
+        self._seq = self.last_seq()
+        self.snapshots.tag = self._journal_id(conn)
+        self.snapshots.discard_pending()
+
+    def _connect(self) -> sqlite3.Connection:
         # isolation_level=None: we issue BEGIN/COMMIT ourselves, one per batch.
         conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         conn.execute("PRAGMA journal_mode=WAL")
         conn.execute("PRAGMA synchronous=FULL")  # fsync the WAL on every commit
         for ddl in _SCHEMA:
             conn.execute(ddl)
+        return conn
+
+    async def settle(self) -> None:
+        """Wait until nothing is in flight: a batch either committed or failed."""
+        if self._error is None:
+            await self.flush()
+
+    async def repair(self) -> None:
+        """After a failed commit, reconnect and prove that a write commits again (raises
+        while it does not). Nothing of the failed batches was stored: numbering
+        continues after the last stored record."""
+        if self._error is None:
+            return
+        loop = self._loop or self._bind_loop()
+        await loop.run_in_executor(self._executor, self._reconnect)
+        self._error = None
+
+    def _reconnect(self) -> None:
+        """Writer thread: a new connection and a probe write in the meta table."""
+        old, self._conn = self._conn, None
+        if old is not None:
+            with contextlib.suppress(sqlite3.Error):
+                old.close()
+        conn = self._connect()
+        self._commit(conn, "INSERT OR REPLACE INTO meta VALUES ('probe', ?)",
+                     [(str(time.time_ns()),)])
         self._conn = conn
         self._seq = self.last_seq()
-        self.snapshots.tag = self._journal_id(conn)
-        self.snapshots.discard_pending()
 
     @staticmethod
     def _journal_id(conn: sqlite3.Connection) -> str:
@@ -102,6 +135,15 @@ class SqliteJournal:
                 yield from rows
         finally:
             cur.close()
+
+    def append(self, record: bytes) -> int:
+        """Commit one record now, before serving starts (the config of a start-up);
+        returns its seq."""
+        self._check_usable()
+        seq = self._seq + 1
+        self._executor.submit(self._write, [(seq, record)], []).result()
+        self._seq = seq
+        return seq
 
     # -- serving (event loop thread) -------------------------------------------
 
@@ -150,7 +192,8 @@ class SqliteJournal:
         if self._closed:
             return
         try:
-            await self.flush()
+            if self._error is None:  # a failed journal has nothing more to store
+                await self.flush()
         finally:
             self._closed = True
             conn, self._conn = self._conn, None
@@ -206,20 +249,24 @@ class SqliteJournal:
         seconds the transaction took."""
         started = time.perf_counter()
         if recs:
-            conn = self._db()
-            try:
-                conn.execute("BEGIN")
-                conn.executemany("INSERT INTO journal(seq, rec) VALUES (?, ?)", recs)
-                conn.execute("COMMIT")
-            except BaseException:
-                if conn.in_transaction:
-                    with contextlib.suppress(sqlite3.Error):
-                        conn.execute("ROLLBACK")
-                raise
+            self._commit(self._db(), "INSERT INTO journal(seq, rec) VALUES (?, ?)", recs)
         took = time.perf_counter() - started
         for seq, blob in snaps:
             self.snapshots.write(seq, blob)
         return took
+
+    @staticmethod
+    def _commit(conn: sqlite3.Connection, sql: str, rows: list[tuple[Any, ...]]) -> None:
+        """One transaction (one fsync); rolled back whole if any part fails."""
+        try:
+            conn.execute("BEGIN")
+            conn.executemany(sql, rows)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
 
     def _batch_done(
         self,
@@ -252,6 +299,8 @@ class SqliteJournal:
         """A commit failed: nothing after it may be acknowledged, so fail everything."""
         self._error = exc
         self._busy = False
+        if self.on_failure is not None:
+            self.on_failure(exc)
         pending = [*futs, *self._rec_futs, *self._snap_futs, *self._waiters]
         self._recs, self._rec_futs, self._snaps, self._snap_futs, self._waiters = [], [], [], [], []
         for f in pending:

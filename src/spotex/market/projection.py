@@ -78,26 +78,37 @@ def _trim(items: list) -> None:
 
 
 class MarketData:
-    """Engine listener and projection (`reset`, `state`, `restore`)."""
+    """Engine listener and projection (`reset`, `state`, `restore`).
 
-    def __init__(self, symbols: Iterable[str]) -> None:
-        self.names = list(symbols)
+    A symbol's market exists from the command that lists it (the journal's config.set,
+    or the settings a journal from before config.set started with) onward.
+    """
+
+    def __init__(self, symbols: Iterable[str] = ()) -> None:
+        self.initial = list(symbols)
         self.markets: dict[str, SymbolMarket] = {}
         self.reset()
 
     def reset(self) -> None:
-        self.markets = {s: SymbolMarket() for s in self.names}
+        self.markets = {s: SymbolMarket() for s in self.initial}
 
     def state(self) -> dict[str, SymbolMarket]:
         return self.markets  # pickled at once by the engine's snapshot
 
     def restore(self, state: dict[str, SymbolMarket]) -> None:
-        self.markets = {s: state.get(s) or SymbolMarket() for s in self.names}
+        self.markets = dict(state)
 
     def __getitem__(self, symbol: str) -> SymbolMarket:
         return self.markets[symbol]
 
+    def _sync_symbols(self, exchange: Any) -> None:
+        """After config.set: a market for each symbol of the exchange, none for others."""
+        self.markets = {s: self.markets.get(s) or SymbolMarket() for s in exchange.symbols}
+
     def on_command(self, exchange: Any, cmd: dict[str, Any]) -> None:
+        if cmd["t"] == "config.set":
+            self._sync_symbols(exchange)
+            return
         m = self.markets.get(cmd.get("symbol", ""))
         if m is not None:
             m.updates += 1
