@@ -47,6 +47,9 @@ class IpLimiter:
         self.header_names = [
             (i, f"x-mbx-used-weight-{r.interval_num}{_LETTER[r.interval]}".lower().encode())
             for i, r in enumerate(self.limits) if r.type == "REQUEST_WEIGHT"]
+        # for metrics: answers 429 by limit type, 418 answers (BANNED), bans imposed
+        self.rejections = dict.fromkeys([r.type for r in self.limits] + ["BANNED"], 0)
+        self.bans = 0
 
     def _state(self, ip: str, now: int) -> _Ip:
         st = self.ips.get(ip)
@@ -63,6 +66,7 @@ class IpLimiter:
         now = self.clock()
         st = self._state(ip, now)
         if st.banned_until > now:
+            self.rejections["BANNED"] += 1
             raise self._banned(st, now)
         over = None
         for i, slot in enumerate(st.slots):
@@ -77,8 +81,10 @@ class IpLimiter:
         st.strikes += 1
         if st.strikes > self.policy.ban_after:
             self._ban(st, now)
+            self.rejections["BANNED"] += 1
             raise self._banned(st, now)
         lim = self.limits[over]
+        self.rejections[lim.type] += 1
         raise ApiError("TOO_MANY_REQUESTS", lim.limit, f"{lim.interval_num} {lim.interval}",
                        retry_after=_seconds(window_end - now))
 
@@ -90,6 +96,7 @@ class IpLimiter:
         st.bans += 1
         st.last_ban = now
         st.strikes = 0
+        self.bans += 1
 
     def _banned(self, st: _Ip, now: int) -> ApiError:
         return ApiError("IP_BANNED", st.banned_until, status=418,

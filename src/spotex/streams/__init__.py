@@ -53,6 +53,7 @@ class Streams:
     def attach(self, app: App) -> None:
         """Serve WebSockets through `app`, with the timer in its lifespan."""
         self.app = app
+        app.streams = self  # its connection and subscription gauges (spotex.metrics)
         self.api = WsApi(self, app)
         app.websocket = self.serve
         app.on_startup.append(self.start)
