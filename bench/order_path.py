@@ -5,14 +5,26 @@ connections on loopback.
     python bench/order_path.py [--quick]
 
 Last line: `orders/s: N  skeleton/s: M  ratio: R  p99_ms: P`.
+
+    python bench/order_path.py --metrics compare [--rounds 3] [--quick]
+
+The cost of the metrics: spotex with `[metrics] enabled = false` and with metrics on,
+alternating in one run (off, on, off, on, ...), no skeleton. Per round
+throughput, p99 and the server's CPU time per order (less sensitive than throughput to
+other load on the machine); last line: `metrics on/off: median R (min A, max B over N
+rounds)` of throughput.
 """
 from __future__ import annotations
 
 import argparse
+import os
 import random
+import statistics
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -43,13 +55,50 @@ def order_pool(accounts: list[dict], n: int, seed: int = 7) -> list[tuple]:
     return reqs
 
 
-def run_spotex(seconds: int, n: int, tmp: Path) -> tuple[dict, list[dict]]:
-    with Server() as srv:
+def metrics_off(srv: Server) -> None:
+    """Switch /metrics and its hooks off in `srv` (before it starts): `[metrics] enabled =
+    false` where the config has that section, else the SPOTEX_METRICS=off fallback."""
+    sys.path.insert(0, str(ROOT / "src"))
+    from spotex import config
+
+    if hasattr(config.load(), "metrics"):
+        path = Path(srv.cmd[srv.cmd.index("--config") + 1])
+        path.write_text(path.read_text() + "\n[metrics]\nenabled = false\n")
+    else:
+        os.environ["SPOTEX_METRICS"] = "off"  # read by the server process at start
+
+
+def _status(url: str) -> int:
+    try:
+        return urllib.request.urlopen(url, timeout=5).status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def run_spotex(seconds: int, n: int, tmp: Path, metrics: bool = True) -> tuple[dict, list[dict]]:
+    srv = Server()
+    os.environ.pop("SPOTEX_METRICS", None)
+    if not metrics:
+        metrics_off(srv)
+    with srv:
+        os.environ.pop("SPOTEX_METRICS", None)
+        assert _status(srv.url + "/metrics") == (200 if metrics else 404), "metrics switch"
         accounts = [srv.new_account(USDT="1000000000", BTC="1000000", ETH="10000000")
                     for _ in range(8)]
         wrk(srv.url, 1, lua_pool(order_pool(accounts, 2000, seed=1), tmp / "warm.lua"))
+        cpu = _cpu_seconds(srv.proc.pid)
         result = wrk(srv.url, seconds, lua_pool(order_pool(accounts, n), tmp / "orders.lua"))
+        result["cpu_us"] = (_cpu_seconds(srv.proc.pid) - cpu) / result["requests"] * 1e6
     return result, accounts
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (all its threads), from /proc (0 elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def run_skeleton(seconds: int, accounts: list[dict], n: int, tmp: Path) -> dict:
@@ -62,21 +111,52 @@ def run_skeleton(seconds: int, accounts: list[dict], n: int, tmp: Path) -> dict:
         return wrk(srv.url, seconds, lua_pool(order_pool(accounts, n), tmp / "skel.lua"))
 
 
+def compare_metrics(seconds: int, n: int, rounds: int, quick: bool) -> None:
+    """Metrics off then on, `rounds` times, each on a fresh server with the same load."""
+    ratios, cpu_ratios = [], []
+    with tempfile.TemporaryDirectory() as d:
+        for i in range(rounds):
+            off, _ = run_spotex(seconds, n, Path(d), metrics=False)
+            on, _ = run_spotex(seconds, n, Path(d), metrics=True)
+            for r in (off, on):
+                if r["non2xx"] > 0.01 * r["requests"]:
+                    sys.exit("too many errors, the figures are not valid")
+            ratios.append(on["rps"] / off["rps"])
+            cpu_ratios.append(on["cpu_us"] / off["cpu_us"] if off["cpu_us"] else 0.0)
+            print(f"round {i + 1}: off {off['rps']:7,.0f} orders/s p99 {off['p99_ms']:.1f} ms "
+                  f"{off['cpu_us']:.0f} CPU-us/order   on {on['rps']:7,.0f} orders/s p99 "
+                  f"{on['p99_ms']:.1f} ms {on['cpu_us']:.0f} CPU-us/order   on/off "
+                  f"{ratios[-1]:.3f} (CPU per order {cpu_ratios[-1]:.3f})", flush=True)
+    print(f"command: python bench/order_path.py --metrics compare --rounds {rounds}"
+          f"{' --quick' if quick else ''}")
+    print(f"server CPU per order on/off: median {statistics.median(cpu_ratios):.3f} "
+          f"(min {min(cpu_ratios):.3f}, max {max(cpu_ratios):.3f})")
+    print(f"metrics on/off: median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, "
+          f"max {max(ratios):.3f} over {rounds} rounds)")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="one short run of each (< 2 min)")
+    ap.add_argument("--metrics", choices=("on", "off", "compare"), default="on",
+                    help="spotex with metrics on (default) or off, or compare the two")
+    ap.add_argument("--rounds", type=int, default=3, help="off/on pairs for --metrics compare")
     args = ap.parse_args()
     seconds, n = (5, 20_000) if args.quick else (15, 100_000)
+    if args.metrics == "compare":
+        compare_metrics(seconds, n, args.rounds, args.quick)
+        return
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
-        spotex, accounts = run_spotex(seconds, n, tmp)
+        spotex, accounts = run_spotex(seconds, n, tmp, metrics=args.metrics == "on")
         skeleton = run_skeleton(seconds, accounts, n, tmp)
     for name, r in (("spotex", spotex), ("skeleton", skeleton)):
         print(f"{name:9s} {r['rps']:10,.0f} req/s  p50 {r['p50_ms']:.2f} ms  p99 {r['p99_ms']:.2f} ms"
               f"  ({r['requests']} requests, {r['non2xx']} non-2xx)")
         if r["non2xx"] > 0.01 * r["requests"]:
             sys.exit(f"{name}: too many errors, the figures are not valid")
-    print(f"command: python bench/order_path.py{' --quick' if args.quick else ''}")
+    flags = (" --quick" if args.quick else "") + (" --metrics off" if args.metrics == "off" else "")
+    print(f"command: python bench/order_path.py{flags}")
     ratio = spotex["rps"] / skeleton["rps"]
     print(f"orders/s: {spotex['rps']:.0f}  skeleton/s: {skeleton['rps']:.0f}  "
           f"ratio: {ratio:.2f}  p99_ms: {spotex['p99_ms']:.2f}")
