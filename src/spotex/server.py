@@ -10,16 +10,18 @@ from pathlib import Path
 from typing import Callable
 
 from . import config as config_mod
+from . import datadir
 from .api.app import App
-from .api.routes import account, admin, general, market, orderlists, trading, userdata
+from .api.routes import (account, admin, general, health, market, orderlists, trading,
+                         userdata)
 from .core import numbers
 from .engine import Engine, wall_clock_ms
 from .journal import SqliteJournal
 from .market import MarketData
 from .streams import Streams
 
-DEMO_FILE = "demo-account.json"
-TOKEN_FILE = "admin-token"
+DEMO_FILE = datadir.DEMO_FILE
+TOKEN_FILE = datadir.TOKEN_FILE
 
 
 @dataclass
@@ -32,12 +34,18 @@ class Server:
 
 
 def build(data_dir: str | os.PathLike, config_path: str | None = None,
-          admin_token: str | None = None, clock: Callable[[], int] = wall_clock_ms) -> Server:
-    """Open (or create) the data folder and rebuild the exchange from its journal."""
-    path = Path(data_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    cfg = config_mod.load(config_path)
-    journal = SqliteJournal(str(path / "journal.sqlite"))
+          admin_token: str | None = None, clock: Callable[[], int] = wall_clock_ms, *,
+          cfg: config_mod.Config | None = None) -> Server:
+    """Open (or create) the data folder and rebuild the exchange from its journal.
+
+    `cfg`, when given, is used instead of loading `config_path`. The folder is made
+    private (0700, journal 0600) but not locked: `spotex serve` takes the lock
+    (datadir.lock) before it calls this, in-process tests may open a folder twice."""
+    path = datadir.create(data_dir)
+    cfg = cfg if cfg is not None else config_mod.load(config_path)
+    datadir.create_private_file(path / datadir.JOURNAL_FILE)
+    (path / datadir.SNAPSHOTS_DIR).mkdir(mode=datadir.DIR_MODE, exist_ok=True)
+    journal = SqliteJournal(str(path / datadir.JOURNAL_FILE))
     journal.open()
     engine = Engine(cfg, journal, clock)
     data = MarketData(s.name for s in cfg.settings.symbols)
@@ -48,6 +56,7 @@ def build(data_dir: str | os.PathLike, config_path: str | None = None,
     streams = Streams(engine, data)  # after recover(): streams see live commands only
     routes = (general.routes(engine) + market.routes(engine, data) + trading.routes(engine)
               + orderlists.routes(engine) + account.routes(engine) + admin.routes(engine)
+              + health.routes(engine)
               + userdata.routes(streams))
     app = App(engine, routes, token)
     streams.attach(app)
@@ -60,23 +69,29 @@ def _stored_token(path: Path) -> str:
     if f.exists():
         return f.read_text().strip()
     token = secrets.token_urlsafe(32)
-    f.write_text(token + "\n")
-    f.chmod(0o600)
+    _write_private(f, token + "\n")
     return token
 
 
+def _write_private(f: Path, text: str) -> None:
+    """Write `text` to a file that is 0600 from its creation on."""
+    fd = os.open(f, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, datadir.FILE_MODE)
+    os.fchmod(fd, datadir.FILE_MODE)  # an older file may have had another mode
+    with open(fd, "w", encoding="utf-8") as out:
+        out.write(text)
+
+
 async def ensure_demo_account(server: Server) -> dict | None:
-    """On first start (no accounts yet) create the funded demo account; save its keys."""
-    f = server.data_dir / DEMO_FILE
+    """On first start (no accounts yet) create the funded demo account, save its keys
+    (DEMO_FILE, 0600) and return them; None on later starts."""
     if server.engine.exchange.accounts:
-        return json.loads(f.read_text()) if f.exists() else None
+        return None
     cmd, secret = admin.account_command(
         {"balances": {a: numbers.fmt(v)
                       for a, v in server.engine.config.demo_balances.items()}})
     aid = await server.engine.execute(cmd, lambda aid: aid)
     info = {"accountId": aid, "apiKey": cmd["key"]["api_key"], "secretKey": secret}
-    f.write_text(json.dumps(info, indent=2) + "\n")
-    f.chmod(0o600)
+    _write_private(server.data_dir / DEMO_FILE, json.dumps(info, indent=2) + "\n")
     return info
 
 
