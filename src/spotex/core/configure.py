@@ -61,6 +61,7 @@ class Configure:
         self._move_default_rates(old, new)
         if c.get("seed") and not self.id_seed:
             self.id_seed = c["seed"]
+        self.configure_sim(new.sim, c["ts"])
 
     def config_conflicts(self: "Exchange", new: "Settings") -> list[str]:
         """Why `new` cannot replace the current settings (empty: it can)."""
@@ -98,6 +99,8 @@ class Configure:
         """Asset -> who holds some of it ("accounts 1, 4", "the fee account")."""
         holders: dict[str, list[str]] = {}
         for aid, acct in self.accounts.items():
+            if self.is_sim_account(aid):
+                continue  # the sim's money is made up; it drops what leaves the config
             for asset, (free, locked) in acct.balances.items():
                 if free or locked:
                     holders.setdefault(asset, []).append(str(aid))

@@ -25,6 +25,7 @@ from .ratelimits import OrderCounter, OrderLimit
 from .symbols import Symbol
 from .trades import PreventedMatch, Trade
 from .orderlists import OrderList, OrderLists
+from .sim import Sim, SimSettings, SimState
 from .trading import Trading
 
 _GONE = {CANCELED: "CANCELED", EXPIRED: "EXPIRED"}  # order status -> execution type
@@ -48,9 +49,10 @@ class Settings:
     taker_rate: int = 100_000
     avg_price_mins: int = 5
     archive_after_ms: int = 90 * 86_400_000  # see core/history.py
+    sim: SimSettings | None = None  # the simulated market (core/sim.py), if any
 
 
-class Exchange(OrderLists, Trading, History, Configure):
+class Exchange(OrderLists, Trading, History, Configure, Sim):
     """All state of one exchange: accounts, keys, books, orders, trades."""
 
     def __init__(self, settings: Settings) -> None:
@@ -85,8 +87,10 @@ class Exchange(OrderLists, Trading, History, Configure):
         self.reports: list[tuple] = []  # order and list updates of the last command (streams)
         self.new_prices: dict[str, list[tuple[int, int]]] = {}
         self.finished: deque[tuple[Order, str]] = deque()  # archive candidates (history.py)
+        self.sim_finished: list[tuple[Order, str]] = []  # sim orders to forget (history.py)
         self.order_owners = {s: array("I") for s in self.symbols}  # account of each order id
         self.stale: dict[tuple[int, str], int] = {}  # archived entries left in account_orders
+        self.sim: SimState | None = None  # started by the first config.set that has [sim]
 
     # ----------------------------------------------------------------- dispatch
     def apply(self, cmd: dict[str, Any]) -> Any:
@@ -211,8 +215,10 @@ class Exchange(OrderLists, Trading, History, Configure):
     def record_trade(self, t: Trade) -> None:
         self.avg[t.symbol].add(t.time, t.price, t.qty)
         self.new_prices.setdefault(t.symbol, []).append((t.price, t.time))
-        self.account_trades.setdefault((t.buyer_account, t.symbol), []).append(t)
-        if t.seller_account != t.buyer_account:
+        # the sim's own accounts keep no trade history: nobody reads it, it would grow
+        if not self.is_sim_account(t.buyer_account):
+            self.account_trades.setdefault((t.buyer_account, t.symbol), []).append(t)
+        if t.seller_account != t.buyer_account and not self.is_sim_account(t.seller_account):
             self.account_trades.setdefault((t.seller_account, t.symbol), []).append(t)
         self.events.append(t)
 
@@ -238,6 +244,8 @@ class Exchange(OrderLists, Trading, History, Configure):
 
 Exchange._handlers = {
     "config.set": Configure._configure,
+    "sim.step": Sim._sim_step,
+    "sim.set": Sim._sim_set,
     "account.create": Exchange._create_account,
     "account.deposit": Exchange._deposit,
     "account.withdraw": Exchange._withdraw,

@@ -29,15 +29,24 @@ class History:
     """Mixin of `Exchange`: `finished` holds (order, client ids it is indexed under)."""
 
     finished: deque[tuple[Order, str]]
+    sim_finished: list[tuple[Order, str]]
     stale: dict[tuple[int, str], int]
 
     def note_finished(self: "Exchange", o: Order) -> None:
-        """Called when `o` leaves the open state, before a cancel renames its client id."""
-        if o.status in ARCHIVABLE and o.executed == 0 and o.list_id == -1:
+        """Called when `o` leaves the open state, before a cancel renames its client id.
+        The sim's orders are forgotten at the end of their command, fills or not: they
+        are most orders of a simulated market, and nobody queries them."""
+        if self.sim is not None and self.is_sim_account(o.account):
+            self.sim_finished.append((o, o.client_id))
+        elif o.status in ARCHIVABLE and o.executed == 0 and o.list_id == -1:
             self.finished.append((o, o.client_id))
 
     def archive_due(self: "Exchange", now: int) -> None:
         """Archive every order that ended at least `archive_after_ms` before `now`."""
+        if self.sim_finished:
+            for o, first_client_id in self.sim_finished:
+                self._forget(o, first_client_id)
+            self.sim_finished.clear()
         due = now - self.settings.archive_after_ms
         finished = self.finished
         while finished and finished[0][0].update_time <= due:
