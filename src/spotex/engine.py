@@ -59,6 +59,16 @@ def _close_inherited() -> None:
                 os.close(fd)
 
 
+def _nothing(_: Any) -> None:
+    return None
+
+
+def _consume(fut: asyncio.Future[Any]) -> None:
+    """Retrieve an unawaited future's exception (asyncio would log it as lost)."""
+    if not fut.cancelled():
+        fut.exception()
+
+
 class RecoveryError(Exception):
     """The journal cannot be replayed: the server must not start on a partial state."""
 
@@ -182,6 +192,27 @@ class Engine:
     # ------------------------------------------------------------------ commands
     async def execute(self, cmd: dict[str, Any], render: Callable[[Any], Any]) -> Any:
         """Apply `cmd`, render its result, return it once the command is durable."""
+        out, fut = self._apply(cmd, render)
+        try:
+            await fut
+        except Exception:  # the commit failed: not acknowledged, rolled back by _rebuild
+            raise ApiError("UNEXPECTED_RESP") from None
+        return out
+
+    def execute_internal(self, cmd: dict[str, Any]) -> bool:
+        """A command of the exchange's own (a sim step): applied and journaled like any,
+        but nobody waits for its commit (an acknowledged command after it waits for it:
+        the journal commits in order). False when it was refused or trading is stopped."""
+        try:
+            _, fut = self._apply(cmd, _nothing)
+        except ApiError:
+            return False
+        fut.add_done_callback(_consume)  # a failure is handled by _journal_failed
+        return True
+
+    def _apply(self, cmd: dict[str, Any], render: Callable[[Any], Any],
+               ) -> tuple[Any, asyncio.Future[int]]:
+        """Stamp and apply `cmd`, render its result, queue it for the journal."""
         if self.broken:
             raise ApiError("DISCONNECTED")
         cmd["ts"] = self.now()
@@ -211,11 +242,7 @@ class Engine:
         self.since_snapshot += 1
         if self.since_snapshot >= self.config.snapshot_every:
             self.snapshot_in_background()
-        try:
-            await fut
-        except Exception:  # the commit failed: not acknowledged, rolled back by _rebuild
-            raise ApiError("UNEXPECTED_RESP") from None
-        return out
+        return out, fut
 
     def _notify(self, cmd: dict[str, Any]) -> None:
         for listener in self.listeners:
