@@ -32,16 +32,23 @@ def free_port() -> int:
 
 class LiveServer:
     def __init__(self, data_dir: Path, port: int | None = None,
-                 config: Path | None = None) -> None:
+                 config: Path | None = None, log_level: str = "warning",
+                 args: tuple[str, ...] = ()) -> None:
+        """`log_level` is warning by default: nobody reads the output while the server
+        runs, and a pipe that fills up (access log lines) would block it. `args` are
+        more `spotex serve` options."""
         self.data_dir = data_dir
         self.config = config
+        self.log_level = log_level
+        self.args = tuple(args)
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout: float = 20.0) -> "LiveServer":
         cmd = [sys.executable, "-m", "spotex.cli", "serve", "--port", str(self.port),
-               "--data-dir", str(self.data_dir), "--admin-token", ADMIN_TOKEN]
+               "--data-dir", str(self.data_dir), "--admin-token", ADMIN_TOKEN,
+               "--log-level", self.log_level, *self.args]
         if self.config:
             cmd += ["--config", str(self.config)]
         self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

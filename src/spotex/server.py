@@ -52,6 +52,7 @@ def build(data_dir: str | os.PathLike, config_path: str | None = None,
     engine.listeners.append(data.on_command)  # before recover(): replay feeds it too
     engine.projections["market"] = data
     engine.recover()
+    engine.apply_config(config_path or "default.toml")  # journaled if it changed
     token = admin_token or _stored_token(path)
     streams = Streams(engine, data)  # after recover(): streams see live commands only
     routes = (general.routes(engine) + market.routes(engine, data) + trading.routes(engine)
