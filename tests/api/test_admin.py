@@ -276,3 +276,47 @@ async def test_pretty_printed_json_body(exchange):
     r = await exchange.http.post("/admin/v1/accounts", content=body, headers={
         **exchange.admin_headers, "Content-Type": "application/json"})
     assert r.status_code == 200, r.text
+
+
+# ================================================================= assets of the config
+
+NOT_AN_ASSET = ["FOO", "₿TC", "btc", "BTC ", "USDT\n", "BTCUSDT"]
+
+
+@pytest.mark.parametrize("asset", NOT_AN_ASSET)
+async def test_create_refuses_assets_outside_the_config(exchange, asset):
+    first = await next_id(exchange)
+    r = await create(exchange, {"balances": {"USDT": "10", asset: "1"}})
+    assert (r.status_code, r.json()) == (400, invalid("asset"))
+    assert await next_id(exchange) == first + 1  # nothing was created in between
+
+
+async def test_create_refuses_an_unknown_asset_before_its_amount(exchange):
+    r = await create(exchange, {"balances": {"FOO": "not a number"}})
+    assert (r.status_code, r.json()) == (400, invalid("asset"))
+
+
+@pytest.mark.parametrize("kind", ["deposit", "withdraw"])
+@pytest.mark.parametrize("asset", NOT_AN_ASSET)
+async def test_transfer_refuses_assets_outside_the_config(exchange, kind, asset):
+    t = await exchange.new_trader(USDT="100")
+    r = await transfer(exchange, t.account_id, kind, {"asset": asset, "amount": "5"})
+    assert (r.status_code, r.json()) == (400, invalid("asset"))
+    assert (await show(exchange, t.account_id))["balances"] == [
+        {"asset": "USDT", "free": "100.00000000", "locked": "0.00000000"}]
+
+
+async def test_every_asset_of_the_config_is_accepted(exchange):
+    assets = sorted({a for s in exchange.server.engine.exchange.symbols.values()
+                     for a in (s.base, s.quote)})
+    assert assets == ["BNB", "BTC", "ETH", "SOL", "USDT"]
+    r = await create(exchange, {"balances": {a: "1" for a in assets}})
+    assert r.status_code == 200, r.text
+    aid = r.json()["accountId"]
+    for a in assets:
+        r = await transfer(exchange, aid, "deposit", {"asset": a, "amount": "2"})
+        assert r.status_code == 200, r.text
+        r = await transfer(exchange, aid, "withdraw", {"asset": a, "amount": "3"})
+        assert r.status_code == 200, r.text
+    assert (await show(exchange, aid))["balances"] == [
+        {"asset": a, "free": "0.00000000", "locked": "0.00000000"} for a in assets]

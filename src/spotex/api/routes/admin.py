@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import secrets
 import string
-from typing import Any
+from typing import Any, Collection
 
 import orjson
 
 from ...core import numbers
 from ...core.errors import ApiError
+from ...core.exchange import Exchange
 from ...engine import Engine
 from ..http import ADMIN, Request, Route
 from ..signature import KEY_TYPES, HMAC_SHA256, load_public_key
@@ -39,8 +40,21 @@ def _amount(value: Any, name: str) -> int:
         raise ApiError("INVALID_PARAMETER", name) from None
 
 
-def account_command(doc: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-    """A create-account command with fresh keys; returns it and the HMAC secret (if any)."""
+def config_assets(ex: Exchange) -> set[str]:
+    """The assets accounts may hold: the bases and quotes of the exchange's symbols."""
+    return {a for s in ex.symbols.values() for a in (s.base, s.quote)}
+
+
+def _check_asset(asset: str, assets: Collection[str] | None) -> None:
+    if assets is not None and asset not in assets:
+        raise ApiError("INVALID_PARAMETER", "asset")
+
+
+def account_command(doc: dict[str, Any], assets: Collection[str] | None = None
+                    ) -> tuple[dict[str, Any], str | None]:
+    """A create-account command with fresh keys; returns it and the HMAC secret (if any).
+
+    With `assets`, a balance in any other asset is refused (-1130 for 'asset')."""
     key_type = doc.get("keyType", HMAC_SHA256)
     if not isinstance(key_type, str) or key_type not in KEY_TYPES:
         raise ApiError("INVALID_PARAMETER", "keyType")
@@ -58,6 +72,8 @@ def account_command(doc: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
             load_public_key(public, key_type)
         except (ValueError, TypeError):
             raise ApiError("INVALID_PARAMETER", "publicKey") from None
+    for a in balances:
+        _check_asset(a, assets)
     cmd = {"t": "account.create",
            "balances": {a: _amount(v, f"balances.{a}") for a, v in balances.items()},
            "key": {"api_key": random_key(), "key_type": key_type, "secret": secret,
@@ -84,7 +100,7 @@ def routes(engine: Engine) -> list[Route]:
         return aid
 
     async def create(req: Request) -> Any:
-        cmd, secret = account_command(_json(req))
+        cmd, secret = account_command(_json(req), config_assets(engine.exchange))
         aid = await engine.execute(cmd, lambda aid: aid)
         out = {"accountId": aid, "apiKey": cmd["key"]["api_key"]}
         if secret:
@@ -101,6 +117,7 @@ def routes(engine: Engine) -> list[Route]:
             asset = doc.get("asset")
             if not isinstance(asset, str) or not asset:
                 raise ApiError("MANDATORY_PARAM", "asset")
+            _check_asset(asset, config_assets(engine.exchange))
             cmd = {"t": f"account.{kind}", "account": aid, "asset": asset,
                    "amount": _amount(doc.get("amount"), "amount")}
             await engine.execute(cmd, lambda b: b)
