@@ -1,4 +1,5 @@
-"""Our own admin API under /admin/v1 (Bearer token): accounts, keys, deposits, withdrawals."""
+"""Our own admin API under /admin/v1 (Bearer token): accounts, keys, deposits, withdrawals,
+and the audit of the whole state (asset totals and the state hash)."""
 from __future__ import annotations
 
 import secrets
@@ -10,6 +11,7 @@ import orjson
 from ...core import numbers
 from ...core.errors import ApiError
 from ...core.exchange import Exchange
+from ...core.statehash import asset_totals, state_hash
 from ...engine import Engine
 from ..http import ADMIN, Request, Route
 from ..signature import KEY_TYPES, HMAC_SHA256, load_public_key
@@ -124,9 +126,22 @@ def routes(engine: Engine) -> list[Route]:
             return balances_of(aid)
         return handler
 
+    async def state(req: Request) -> Any:
+        """The audit: seq, state hash and per-asset totals, read between two commands."""
+        ex = engine.exchange
+        totals = asset_totals(ex)
+        shown = config_assets(ex) | {a for a, t in totals.items() if any(t)}
+        assets = {}
+        for a in sorted(shown):
+            free, locked, fees = totals.get(a, (0, 0, 0))
+            assets[a] = {"free": numbers.fmt(free), "locked": numbers.fmt(locked),
+                         "fees": numbers.fmt(fees), "total": numbers.fmt(free + locked + fees)}
+        return {"seq": ex.seq, "stateHash": state_hash(ex), "assets": assets}
+
     return [
         Route("POST", "/admin/v1/accounts", create, ADMIN),
         Route("GET", "/admin/v1/accounts/{id}", show, ADMIN),
         Route("POST", "/admin/v1/accounts/{id}/deposit", transfer("deposit"), ADMIN),
         Route("POST", "/admin/v1/accounts/{id}/withdraw", transfer("withdraw"), ADMIN),
+        Route("GET", "/admin/v1/state", state, ADMIN),
     ]
