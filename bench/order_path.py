@@ -55,17 +55,19 @@ def order_pool(accounts: list[dict], n: int, seed: int = 7) -> list[tuple]:
     return reqs
 
 
-def metrics_off(srv: Server) -> None:
-    """Switch /metrics and its hooks off in `srv` (before it starts): `[metrics] enabled =
-    false` where the config has that section, else the SPOTEX_METRICS=off fallback."""
-    sys.path.insert(0, str(ROOT / "src"))
-    from spotex import config
-
-    if hasattr(config.load(), "metrics"):
-        path = Path(srv.cmd[srv.cmd.index("--config") + 1])
-        path.write_text(path.read_text() + "\n[metrics]\nenabled = false\n")
-    else:
-        os.environ["SPOTEX_METRICS"] = "off"  # read by the server process at start
+def configure(srv: Server, metrics: bool) -> None:
+    """Before `srv` starts: its logs at warning (its stderr is a pipe nobody reads, which
+    access lines would fill until the server stalls), and `[metrics] enabled = false`
+    for the baseline."""
+    path = Path(srv.cmd[srv.cmd.index("--config") + 1])
+    text = path.read_text()
+    edits = [('[logging]\nlevel = "info"', '[logging]\nlevel = "warning"')]
+    if not metrics:
+        edits.append(("[metrics]\nenabled = true", "[metrics]\nenabled = false"))
+    for old, new in edits:
+        assert old in text, f"the default config has no {old!r}"
+        text = text.replace(old, new)
+    path.write_text(text)
 
 
 def _status(url: str) -> int:
@@ -77,11 +79,8 @@ def _status(url: str) -> int:
 
 def run_spotex(seconds: int, n: int, tmp: Path, metrics: bool = True) -> tuple[dict, list[dict]]:
     srv = Server()
-    os.environ.pop("SPOTEX_METRICS", None)
-    if not metrics:
-        metrics_off(srv)
+    configure(srv, metrics)
     with srv:
-        os.environ.pop("SPOTEX_METRICS", None)
         assert _status(srv.url + "/metrics") == (200 if metrics else 404), "metrics switch"
         accounts = [srv.new_account(USDT="1000000000", BTC="1000000", ETH="10000000")
                     for _ in range(8)]

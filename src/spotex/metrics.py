@@ -14,7 +14,6 @@ Each App has its own CollectorRegistry (tests build many servers in one process)
 from __future__ import annotations
 
 import hmac
-import os
 from bisect import bisect_left
 from typing import Any, Iterator
 
@@ -74,12 +73,11 @@ class RouteStats:
 
 
 def policy(config: Any) -> tuple[bool, str]:
-    """(enabled, token) from `[metrics]`; until the config has that section, enabled
-    unless the environment says SPOTEX_METRICS=off (the benchmark's baseline)."""
+    """(enabled, token) from `[metrics]` (on, without a token, for a config without it)."""
     p = getattr(config, "metrics", None)
     if p is None:
-        return os.environ.get("SPOTEX_METRICS", "on") != "off", ""
-    return bool(getattr(p, "enabled", True)), getattr(p, "token", "") or ""
+        return True, ""
+    return bool(p.enabled), p.token or ""
 
 
 class Metrics:

@@ -1,8 +1,8 @@
 """GET /metrics: Prometheus text, through HTTP on the in-process exchange."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import httpx
 import pytest
@@ -11,7 +11,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from spotex import config as config_mod
 from spotex.server import build
 from tests.conftest import Exchange
-from tests.streams.test_inprocess import FakeSocket, open_ws, settle
+from tests.streams.test_inprocess import open_ws, settle
 
 
 def parse(text: str) -> dict[str, dict[tuple, float]]:
@@ -185,25 +185,17 @@ async def test_websocket_connections_and_subscriptions(exchange):
 # ----------------------------------------------------------------- [metrics] policy
 
 @pytest.fixture
-async def with_config(tmp_path: Path, clock, monkeypatch):
-    """Build an exchange whose config has the given [metrics]/[logging] sections: through
-    the TOML file where the config knows them, else set on the loaded config."""
+async def with_config(tmp_path: Path, clock):
+    """Build an exchange whose config file sets the given keys of its sections."""
     made: list[Exchange] = []
 
     async def make(**sections: dict) -> Exchange:
         text = config_mod.default_text()
-        for name, keys in sections.items():
-            text += f"\n[{name}]\n" + "".join(f"{k} = {_toml(v)}\n" for k, v in keys.items())
+        for section, keys in sections.items():
+            for key, value in keys.items():
+                text = _set(text, section, key, value)
         path = tmp_path / "config.toml"
         path.write_text(text)
-        load = config_mod.load
-        if not all(hasattr(load(), name) for name in sections):
-            def patched(p=None):
-                cfg = load(None)
-                for name, keys in sections.items():
-                    setattr(cfg, name, SimpleNamespace(**keys))
-                return cfg
-            monkeypatch.setattr(config_mod, "load", patched)
         server = build(tmp_path / "data", str(path), admin_token="t", clock=clock)
         http = httpx.AsyncClient(transport=httpx.ASGITransport(
             app=server.app, client=("127.0.0.1", 50000)), base_url="http://spotex")
@@ -216,8 +208,15 @@ async def with_config(tmp_path: Path, clock, monkeypatch):
         await ex.server.engine.journal.close()
 
 
-def _toml(v) -> str:
-    return ("true" if v else "false") if isinstance(v, bool) else f'"{v}"'
+def _set(text: str, section: str, key: str, value: bool | str) -> str:
+    """`key = value` in `[section]` of a config text."""
+    start = text.index(f"\n[{section}]\n") + len(section) + 3
+    end = text.find("\n[", start)
+    toml = ("true" if value else "false") if isinstance(value, bool) else f'"{value}"'
+    block, n = re.subn(rf"^{key} = .*$", f"{key} = {toml}", text[start:end], count=1,
+                       flags=re.M)
+    assert n == 1, (section, key)
+    return text[:start] + block + text[end:]
 
 
 async def test_token_required_when_configured(with_config):
