@@ -52,15 +52,20 @@ def pinned(cmd: list[str], core: int) -> list[str]:
 
 
 class Server:
-    """`spotex serve` (or any command serving HTTP) on a free port, pinned to core 1."""
+    """`spotex serve` (or any command serving HTTP) on a free port, pinned to core 1.
 
-    def __init__(self, cmd: list[str] | None = None, port: int | None = None) -> None:
+    Without `sim` the exchange starts empty (--no-sim); its log is kept to warnings (the
+    stderr pipe is read only if the server dies: access lines would fill it)."""
+
+    def __init__(self, cmd: list[str] | None = None, port: int | None = None,
+                 sim: bool = False) -> None:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.tmp = Path(tempfile.mkdtemp(prefix="spotex-bench-"))
         self.cmd = cmd or [PY, "-m", "spotex.cli", "serve", "--port", str(self.port),
                            "--data-dir", str(self.tmp / "data"), "--admin-token", ADMIN,
-                           "--config", str(bench_config(self.tmp / "bench.toml"))]
+                           "--config", str(bench_config(self.tmp / "bench.toml")),
+                           "--log-level", "warning", *(() if sim else ("--no-sim",))]
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> "Server":

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -24,6 +25,13 @@ def config_without_order_limits(path: Path) -> Path:
     return path
 
 
+def config_without_symbol(text: str, symbol: str) -> str:
+    """Config text with one [[symbols]] block and its [sim.symbols.X] table removed."""
+    text = re.sub(rf"\[sim\.symbols\.{symbol}\]\n(?:[^\[\n].*\n)*\n?", "", text)
+    blocks = text.split("[[symbols]]")
+    return "[[symbols]]".join(b for b in blocks if f'symbol = "{symbol}"' not in b)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -33,14 +41,15 @@ def free_port() -> int:
 class LiveServer:
     def __init__(self, data_dir: Path, port: int | None = None,
                  config: Path | None = None, log_level: str = "warning",
-                 args: tuple[str, ...] = ()) -> None:
+                 args: tuple[str, ...] = (), sim: bool = False) -> None:
         """`log_level` is warning by default: nobody reads the output while the server
         runs, and a pipe that fills up (access log lines) would block it. `args` are
-        more `spotex serve` options."""
+        more `spotex serve` options. Without `sim` the exchange starts empty (--no-sim),
+        as the tests of its rules need."""
         self.data_dir = data_dir
         self.config = config
         self.log_level = log_level
-        self.args = tuple(args)
+        self.args = tuple(args) + (() if sim else ("--no-sim",))
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None

@@ -76,6 +76,22 @@ def _port(text: str) -> int:
     return port
 
 
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number")
+    return int(text)
+
+
+def _speed(text: str) -> float:
+    try:
+        speed = float(text)
+    except ValueError:
+        speed = 0
+    if not speed > 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a speed above 0 (e.g. 60)")
+    return speed
+
+
 def _balance(text: str) -> tuple[str, str]:
     asset, sep, amount = text.partition("=")
     if not sep or not asset.strip() or not amount.strip():
@@ -130,6 +146,16 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--config", default=None, help="TOML file (default: built-in demo markets)")
     s.add_argument("--access-log", action=argparse.BooleanOptionalAction, default=None,
                    help="one log line per request on spotex.access (default: config, else on)")
+    s.add_argument("--no-sim", dest="sim", action="store_false", default=None,
+                   help="no simulated market: an empty exchange ([sim] enabled = false)")
+    s.add_argument("--seed", type=_count, default=None, help="the sim's seed ([sim] seed)")
+    s.add_argument("--clock", choices=["wall", "accelerated", "manual"], default=None,
+                   help="exchange time: the system's, faster, or moved by hand ([clock] mode)")
+    s.add_argument("--speed", type=_speed, default=None,
+                   help="accelerated clock: exchange seconds per real second ([clock] speed)")
+    s.add_argument("--start", default=None, metavar="TIME",
+                   help="where exchange time starts on a first start, e.g. "
+                        "2024-03-01T00:00:00Z ([clock] start)")
     s.set_defaults(func=serve)
 
     a = sub.add_parser("account", parents=[g], help="manage accounts of a running server")
@@ -148,6 +174,8 @@ def _parser() -> argparse.ArgumentParser:
     sh = asub.add_parser("show", parents=[g], help="an account's balances")
     sh.add_argument("account_id", type=int)
     sh.set_defaults(func=account_show)
+
+    _sim_parsers(sub, g)
 
     cf = sub.add_parser("config", parents=[g], help="check or show a config file")
     csub = cf.add_subparsers(dest="action", metavar="COMMAND", required=True)
@@ -184,6 +212,9 @@ def serve(args: argparse.Namespace) -> int:
 
     os.umask(0o077)  # every file and folder made from here on is the owner's alone
     cfg = config.load(args.config)  # ConfigError: its lines, exit 2 (main)
+    cfg = config.with_flags(cfg, sim=args.sim, seed=args.seed, clock=args.clock,
+                            speed=args.speed,
+                            start_ms=config.parse_time(args.start) if args.start else None)
     # the flags over the config's [logging] (the app reads access_log from it too)
     flags = {"level": args.log_level, "format": args.log_format, "access_log": args.access_log}
     cfg.logging = dataclasses.replace(cfg.logging, **{k: v for k, v in flags.items() if v is not None})
@@ -259,6 +290,7 @@ async def _serve(args: argparse.Namespace, cfg: Any, sock: socket.socket) -> Non
         print("spotex: admin token as given (--admin-token or $SPOTEX_ADMIN_TOKEN)", flush=True)
     else:
         print(f"spotex: admin token in {(server.data_dir / TOKEN_FILE).resolve()}", flush=True)
+    _say_market(server)
     host, port = sock.getsockname()[:2]
     try:
         sock.listen(2048)
@@ -276,6 +308,28 @@ async def _serve(args: argparse.Namespace, cfg: Any, sock: socket.socket) -> Non
                             log_config=None, log_level=None)  # logs.setup has done it
     listening = f"spotex: listening on http://{_host_port(args.host, port)}"
     await _uvicorn_server()(config, listening).serve(sockets=[sock])
+
+
+def _say_market(server: Any) -> None:
+    """One line on the clock, one on the sim: what kind of market this is."""
+    clock = server.clock
+    if clock is not None and clock.mode != "wall":
+        speed = f" x{clock.speed:g}" if clock.mode == "accelerated" else ""
+        print(f"spotex: clock {clock.mode}{speed}, exchange time "
+              f"{_iso_ms(clock())}", flush=True)
+    sim = server.engine.exchange.sim
+    if sim is not None and sim.enabled:
+        print(f"spotex: simulated market on {', '.join(sim.markets)} (seed "
+              f"{sim.settings.seed})", flush=True)
+    else:
+        print("spotex: no simulated market (empty books)", flush=True)
+
+
+def _iso_ms(ms: int) -> str:
+    from datetime import datetime, timezone
+
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat(timespec="seconds") \
+        .replace("+00:00", "Z")
 
 
 def _uvicorn_server() -> type:
@@ -360,6 +414,73 @@ def account_transfer(args: argparse.Namespace) -> int:
 
 def account_show(args: argparse.Namespace) -> int:
     return _call(args, "GET", f"/admin/v1/accounts/{args.account_id}")
+
+
+# ------------------------------------------------------------------- sim and clock
+def _sim_parsers(sub: Any, g: argparse.ArgumentParser) -> None:
+    sm = sub.add_parser("sim", parents=[g], help="see or steer the simulated market")
+    ssub = sm.add_subparsers(dest="action", metavar="COMMAND", required=True)
+    ssub.add_parser("show", parents=[g], help="per symbol: reference, spread, maker "
+                    "inventory, taker rate").set_defaults(func=sim_show)
+    st = ssub.add_parser("set", parents=[g], help="a shock (--price), --volatility, "
+                         "--liquidity (0-1 of the ladder), --pause/--resume")
+    st.add_argument("symbol")
+    st.add_argument("--price", default=None, help="move the reference now (the makers follow)")
+    st.add_argument("--volatility", default=None, help='daily, e.g. "0.05"')
+    st.add_argument("--liquidity", default=None, help='share of the ladder quoted, e.g. "0.1"')
+    st.add_argument("--pause", dest="paused", action="store_const", const=True, default=None)
+    st.add_argument("--resume", dest="paused", action="store_const", const=False)
+    st.set_defaults(func=sim_set)
+
+    ck = sub.add_parser("clock", parents=[g], help="see or change the exchange clock")
+    csub = ck.add_subparsers(dest="action", metavar="COMMAND", required=True)
+    csub.add_parser("show", parents=[g], help="mode, time, speed, paused").set_defaults(
+        func=clock_show)
+    cset = csub.add_parser("set", parents=[g], help="--speed X, --pause or --resume")
+    cset.add_argument("--speed", type=_speed, default=None)
+    cset.add_argument("--pause", dest="paused", action="store_const", const=True, default=None)
+    cset.add_argument("--resume", dest="paused", action="store_const", const=False)
+    cset.set_defaults(func=clock_set)
+    adv = csub.add_parser("advance", parents=[g], help="manual clock: move time forward "
+                          "(e.g. 500ms, 90s, 15m, 2h, 1d); returns once all that was due ran")
+    adv.add_argument("duration")
+    adv.set_defaults(func=clock_advance)
+
+
+def sim_show(args: argparse.Namespace) -> int:
+    return _call(args, "GET", "/admin/v1/sim")
+
+
+def sim_set(args: argparse.Namespace) -> int:
+    body = {k: getattr(args, k) for k in ("price", "volatility", "liquidity", "paused")
+            if getattr(args, k) is not None}
+    if not body:
+        raise CliError("nothing to set: give --price, --volatility, --liquidity, --pause "
+                       "or --resume")
+    return _call(args, "POST", f"/admin/v1/sim/{args.symbol}", body)
+
+
+def clock_show(args: argparse.Namespace) -> int:
+    return _call(args, "GET", "/admin/v1/clock")
+
+
+def clock_set(args: argparse.Namespace) -> int:
+    body = {k: getattr(args, k) for k in ("speed", "paused") if getattr(args, k) is not None}
+    if not body:
+        raise CliError("nothing to set: give --speed, --pause or --resume")
+    return _call(args, "POST", "/admin/v1/clock", body)
+
+
+_UNITS_MS = {"ms": 1, "s": 1_000, "m": 60_000, "h": 3_600_000, "d": 86_400_000}
+
+
+def clock_advance(args: argparse.Namespace) -> int:
+    text = args.duration.strip()
+    unit = next((u for u in ("ms", "s", "m", "h", "d") if text.endswith(u)), "")
+    number = text[:len(text) - len(unit)]
+    if not unit or not number.isdigit():
+        raise CliError(f"{args.duration!r} is not a duration like 500ms, 90s, 15m, 2h or 1d")
+    return _call(args, "POST", "/admin/v1/clock/advance", {"ms": int(number) * _UNITS_MS[unit]})
 
 
 if __name__ == "__main__":

@@ -8,10 +8,12 @@ A new section is a model field on `ConfigFile` (and, for a policy, an entry in _
 """
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import json
 import re
 import tomllib
+from datetime import datetime, timezone
 from dataclasses import astuple, dataclass, field, fields
 from importlib import resources
 from typing import Annotated, Any, ClassVar, Literal, TypeVar, Union, get_args, get_origin
@@ -24,6 +26,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from .core import numbers
 from .core.exchange import Settings
 from .core.ratelimits import OrderLimit
+from .core.sim import SimSettings, SimSymbol
 from .core.symbols import EXCHANGE_FILTERS, SYMBOL_FILTERS, Symbol
 
 
@@ -100,6 +103,24 @@ class LogPolicy:
     access_log: bool = True
 
 
+@dataclass(frozen=True)
+class ClockPolicy:
+    """The exchange clock (see [clock] in default.toml and spotex/clock.py)."""
+
+    mode: str = "wall"  # wall | accelerated | manual
+    speed: float = 1.0  # accelerated: exchange ms per wall ms
+    start_ms: int | None = None  # where exchange time starts on a first start (not wall)
+    check_timestamps: bool = True  # signed requests' timestamp against the exchange clock
+
+
+@dataclass(frozen=True)
+class SimPolicy:
+    """What the sim's adapter reads of [sim]; the core's part is `Settings.sim`."""
+
+    enabled: bool = True
+    history_ms: int = duration_ms("30d")  # synthetic history written on the first start
+
+
 @dataclass
 class Config:
     settings: Settings
@@ -110,6 +131,8 @@ class Config:
     snapshot_every: int = 100_000  # [journal]: commands between automatic snapshots
     metrics: MetricsPolicy = field(default_factory=MetricsPolicy)
     logging: LogPolicy = field(default_factory=LogPolicy)
+    clock: ClockPolicy = field(default_factory=ClockPolicy)
+    sim: SimPolicy = field(default_factory=SimPolicy)
 
 
 class ConfigError(Exception):
@@ -196,11 +219,31 @@ def _duration(value: Any) -> int:
     return duration_ms(value)
 
 
+def _timestamp(value: Any) -> int:
+    """A TOML date-time with its zone, or the same as an ISO string -> ms since the epoch."""
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise _problem(f"{json.dumps(value)} is not a time like "
+                           '"2024-03-01T00:00:00Z"') from None
+    if not isinstance(value, datetime) or value.tzinfo is None:
+        raise _problem('must be a time with its zone, like "2024-03-01T00:00:00Z"')
+    return int(value.timestamp() * 1000)
+
+
+def _iso(ms: int | None) -> str | None:
+    if ms is None:
+        return None
+    return datetime.fromtimestamp(ms / 1000, timezone.utc).isoformat().replace("+00:00", "Z")
+
+
 # scaled ints that read and write as exact decimal strings / durations as "24h"
 Decimal8 = Annotated[int, PlainValidator(_decimal), PlainSerializer(canonical)]
 OptionalDecimal8 = Annotated[Union[int, None], PlainValidator(_decimal),
                              PlainSerializer(lambda v: None if v is None else canonical(v))]
 Duration = Annotated[int, PlainValidator(_duration), PlainSerializer(duration_text)]
+Timestamp = Annotated[Union[int, None], PlainValidator(_timestamp), PlainSerializer(_iso)]
 Count = Annotated[int, Field(ge=0)]
 Name = Annotated[str, Field(min_length=1)]
 
@@ -534,6 +577,76 @@ class LoggingTable(_Table):
     access_log: bool = LogPolicy.access_log
 
 
+class ClockTable(_Table):
+    mode: Literal["wall", "accelerated", "manual"] = ClockPolicy.mode  # type: ignore[assignment]
+    speed: Annotated[float, Field(gt=0)] = ClockPolicy.speed
+    start: Timestamp = None
+    check_timestamps: bool = ClockPolicy.check_timestamps
+
+
+_SIM_DEFAULT = SimSymbol("", 1)
+
+
+class SimSymbolTable(_Table):
+    """[sim.symbols.X]: how one symbol's simulated market behaves (core/sim.py)."""
+
+    price: Decimal8
+    volatility: Decimal8 = _SIM_DEFAULT.volatility
+    drift: Decimal8 = _SIM_DEFAULT.drift
+    jumps_per_day: Decimal8 = _SIM_DEFAULT.jumps_per_day
+    jump_size: Decimal8 = _SIM_DEFAULT.jump_size
+    spread: Decimal8 = _SIM_DEFAULT.spread
+    levels: Annotated[int, Field(ge=0, le=100)] = _SIM_DEFAULT.levels
+    level_gap: Decimal8 = _SIM_DEFAULT.level_gap
+    level_notional: Decimal8 = _SIM_DEFAULT.level_notional
+    depth_growth: Decimal8 = _SIM_DEFAULT.depth_growth
+    inventory_limit: Decimal8 = _SIM_DEFAULT.inventory_limit
+    takers_per_minute: Decimal8 = _SIM_DEFAULT.takers_per_minute
+    taker_min_notional: Decimal8 = _SIM_DEFAULT.taker_min_notional
+    taker_max_notional: Decimal8 = _SIM_DEFAULT.taker_max_notional
+
+    @model_validator(mode="after")
+    def _sane(self) -> SimSymbolTable:
+        _refuse({**({("price",): "must be above 0"} if self.price <= 0 else {}),
+                 **_at_most("taker_min_notional", self.taker_min_notional,
+                            "taker_max_notional", self.taker_max_notional)})
+        return self
+
+    def core(self, name: str) -> SimSymbol:
+        return SimSymbol(name, **{k: getattr(self, k) for k in type(self).model_fields})
+
+    @classmethod
+    def of(cls, s: SimSymbol) -> SimSymbolTable:
+        return cls.model_construct(**{f.name: getattr(s, f.name) for f in fields(s)
+                                      if f.name != "symbol"})
+
+
+class SimCore(_Table):
+    """What of [sim] the core runs on (journaled with the rest of the core's settings)."""
+
+    seed: Count = SimSettings.seed
+    step: Annotated[int, PlainValidator(_duration), PlainSerializer(duration_text),
+                    Field(ge=10)] = SimSettings.step_ms
+    symbols: dict[str, SimSymbolTable] = {}
+
+    def core(self, order: list[str]) -> SimSettings:
+        """Symbols in the order of the config's [[symbols]]."""
+        return SimSettings(self.seed, self.step, tuple(self.symbols[n].core(n) for n in order
+                                                       if n in self.symbols))
+
+    @classmethod
+    def of(cls, s: SimSettings) -> SimCore:
+        return cls.model_construct(seed=s.seed, step=s.step_ms,
+                                   symbols={x.symbol: SimSymbolTable.of(x) for x in s.symbols})
+
+
+class SimTable(SimCore):
+    """[sim]: the simulated market makers and takers."""
+
+    enabled: bool = SimPolicy.enabled
+    history: Duration = SimPolicy.history_ms
+
+
 class DemoTable(_Table):
     balances: dict[str, Decimal8] = {}
 
@@ -548,6 +661,8 @@ class ConfigFile(_Table):
     streams: StreamsTable = StreamsTable()
     metrics: MetricsTable = MetricsTable()
     logging: LoggingTable = LoggingTable()
+    clock: ClockTable = ClockTable()
+    sim: SimTable = SimTable()
     exchange_filters: list[ExchangeFilter] = []
     demo: DemoTable = DemoTable()
     symbol_defaults: SymbolFields = SymbolFields()
@@ -559,8 +674,14 @@ class ConfigFile(_Table):
     @model_validator(mode="after")
     def _relations(self) -> ConfigFile:
         """Checks across tables; they run once every table is well-formed."""
-        _refuse({**self._unique_names(), **self._stp_defaults(), **self._demo_assets()})
+        _refuse({**self._unique_names(), **self._stp_defaults(), **self._demo_assets(),
+                 **self._sim_symbols()})
         return self
+
+    def _sim_symbols(self) -> dict[Loc, str]:
+        names = [s.symbol for s in self.symbols]
+        return {("sim", "symbols", n): "not a symbol of the config"
+                + _suggest(n, names) for n in self.sim.symbols if n not in names}
 
     def _unique_names(self) -> dict[Loc, str]:
         first: dict[str, int] = {}
@@ -597,11 +718,13 @@ class CoreDoc(_Table):
     exchange_filters: list[ExchangeFilter]
     order_limits: list[OrderLimitTable]
     symbols: list[SymbolTable]
+    sim: Union[SimCore, None] = None
 
 
 # policy dataclass per section whose keys map one to one (`x` fills `x` or `x_ms`)
 _POLICIES: dict[str, type] = {"limits": LimitPolicy, "streams": StreamPolicy,
-                              "metrics": MetricsPolicy, "logging": LogPolicy}
+                              "metrics": MetricsPolicy, "logging": LogPolicy,
+                              "clock": ClockPolicy}
 _P = TypeVar("_P")
 _M = TypeVar("_M", bound=_Table)
 
@@ -626,8 +749,10 @@ def _thawed(value: Any) -> Any:
 
 # ------------------------------------------------------------------------------ conversions
 def _settings(exchange: ExchangeTable, symbols: list[SymbolTable], exchange_filters: list[_Filter],
-              order_limits: list[OrderLimit]) -> Settings:
+              order_limits: list[OrderLimit], sim: SimCore | None = None) -> Settings:
+    sim_settings = sim.core([s.symbol for s in symbols]) if sim is not None else None
     return Settings(
+        sim=sim_settings if sim_settings and sim_settings.symbols else None,
         symbols=[s.core() for s in symbols],
         exchange_filters=[f.core() for f in exchange_filters],
         order_limits=order_limits,
@@ -650,9 +775,11 @@ def _config(file: ConfigFile) -> Config:
               for r in file.rate_limits]
     enforced = [OrderLimit(r.interval, r.interval_num, r.limit)
                 for r in limits if r.type == "ORDERS" and policies["limits"].enabled]
-    settings = _settings(file.exchange, file.merged_symbols(), file.exchange_filters, enforced)
+    settings = _settings(file.exchange, file.merged_symbols(), file.exchange_filters, enforced,
+                         file.sim if file.sim.enabled else None)
     return Config(settings, limits, dict(file.demo.balances),
-                  snapshot_every=file.journal.snapshot_every, **policies)
+                  snapshot_every=file.journal.snapshot_every,
+                  sim=SimPolicy(file.sim.enabled, file.sim.history), **policies)
 
 
 def _validated(model: type[_M], doc: Any, source: str) -> _M:
@@ -680,10 +807,18 @@ def to_toml(cfg: Config) -> str:
         exchange_filters=[_filter_table(f) for f in s.exchange_filters],
         demo=DemoTable.model_construct(balances=dict(cfg.demo_balances)),
         symbols=[SymbolTable.of(x) for x in s.symbols],
+        sim=_sim_table(cfg),
         **{name: _policy_table(getattr(cfg, name), ConfigFile.model_fields[name].annotation)
            for name in _POLICIES})
     return tomli_w.dumps(file.model_dump(mode="json", exclude_none=True,
                                          exclude={"symbol_defaults"}))
+
+
+def _sim_table(cfg: Config) -> SimTable:
+    core = SimCore.of(cfg.settings.sim) if cfg.settings.sim else SimCore.model_construct(
+        seed=SimSettings.seed, step=SimSettings.step_ms, symbols={})
+    return SimTable.model_construct(**dict(core), enabled=cfg.sim.enabled,
+                                    history=cfg.sim.history_ms)
 
 
 def core_doc(cfg: Config) -> dict[str, Any]:
@@ -695,7 +830,8 @@ def core_doc(cfg: Config) -> dict[str, Any]:
         exchange_filters=[_filter_table(f) for f in s.exchange_filters],
         order_limits=[OrderLimitTable.model_construct(interval=o.interval, intervalNum=o.interval_num,
                                                       limit=o.limit) for o in s.order_limits],
-        symbols=[SymbolTable.of(x) for x in s.symbols])
+        symbols=[SymbolTable.of(x) for x in s.symbols],
+        sim=SimCore.of(s.sim) if s.sim else None)
     return doc.model_dump(mode="json", exclude_none=True)
 
 
@@ -703,7 +839,8 @@ def settings_from_doc(doc: dict[str, Any]) -> Settings:
     """The inverse of `core_doc`: settings_from_doc(core_doc(cfg)) == cfg.settings."""
     d = _validated(CoreDoc, doc, "core doc")
     return _settings(d.exchange, d.symbols, d.exchange_filters,
-                     [OrderLimit(o.interval, o.intervalNum, o.limit) for o in d.order_limits])
+                     [OrderLimit(o.interval, o.intervalNum, o.limit) for o in d.order_limits],
+                     d.sim)
 
 
 # --------------------------------------------------------------------------- error messages
@@ -774,6 +911,32 @@ def _keys_at(loc: Loc) -> list[str]:
         else:
             return []
     return list(tp.model_fields) if isinstance(tp, type) and issubclass(tp, BaseModel) else []
+
+
+# -------------------------------------------------------------------------- serve flags
+def parse_time(text: str) -> int:
+    """An ISO time with its zone ("2024-03-01T00:00:00Z") -> ms; ConfigError if not."""
+    try:
+        return _timestamp(text)
+    except PydanticCustomError as e:
+        raise ConfigError([f"--start: {e.context['message'] if e.context else e}"]) from None
+
+
+def with_flags(cfg: Config, *, sim: bool | None = None, seed: int | None = None,
+               clock: str | None = None, speed: float | None = None,
+               start_ms: int | None = None) -> Config:
+    """`cfg` with the `serve` flags that override it (None: keep the config's)."""
+    out = dataclasses.replace(cfg)
+    if sim is False:
+        out.settings = dataclasses.replace(out.settings, sim=None)
+        out.sim = dataclasses.replace(out.sim, enabled=False)
+    if seed is not None and out.settings.sim is not None:
+        out.settings = dataclasses.replace(
+            out.settings, sim=dataclasses.replace(out.settings.sim, seed=seed))
+    changes = {k: v for k, v in (("mode", clock), ("speed", speed), ("start_ms", start_ms))
+               if v is not None}
+    out.clock = dataclasses.replace(out.clock, **changes)
+    return out
 
 
 # ------------------------------------------------------------------------------------ files

@@ -19,8 +19,6 @@ def config_command(cfg: config.Config, exchange: Exchange) -> dict[str, Any] | N
     """The config.set to journal so that the exchange runs under `cfg` from now on:
     None when it already does. The first one of an install carries its random seed
     (generated client order ids differ between installs, and replay the same)."""
-    if not hasattr(config, "core_doc"):  # TEMP until the config schema lands
-        return None
     doc = config.core_doc(cfg)
     if exchange.id_seed and config.settings_from_doc(doc) == exchange.settings:
         return None

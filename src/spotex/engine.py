@@ -158,8 +158,6 @@ class Engine:
         """What the exchange starts from before replay: nothing, as every journal since
         config.set begins with one; a journal from before it ran under today's file."""
         first = next(iter(self.journal.replay(0)), None)
-        if first is None and not hasattr(config_mod, "core_doc"):  # TEMP until schema lands
-            return self.config.settings
         if first is None or orjson.loads(first[1])["t"] == configlog.CONFIG_SET:
             return Settings(symbols=[])
         return self.config.settings
@@ -181,8 +179,13 @@ class Engine:
         self._notify(cmd)
         return True
 
+    def timestamp_now(self) -> int | None:
+        """The time signed requests' `timestamp` is checked against (None: not checked,
+        [clock] check_timestamps = false)."""
+        return self.clock() if self.config.clock.check_timestamps else None
+
     def now(self) -> int:
-        """Command time: wall clock, never going backwards."""
+        """Command time: the exchange clock, never going backwards."""
         ts = self.clock()
         if ts < self.last_ts:
             ts = self.last_ts

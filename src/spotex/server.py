@@ -12,12 +12,14 @@ from typing import Callable
 from . import config as config_mod
 from . import datadir
 from .api.app import App
-from .api.routes import (account, admin, general, health, market, orderlists, trading,
-                         userdata)
+from .api.routes import (account, admin, general, health, market, orderlists, simclock,
+                         trading, userdata)
+from .clock import Clock
 from .core import numbers
-from .engine import Engine, wall_clock_ms
+from .engine import Engine
 from .journal import SqliteJournal
 from .market import MarketData
+from .simdriver import SimDriver
 from .streams import Streams
 
 DEMO_FILE = datadir.DEMO_FILE
@@ -31,18 +33,27 @@ class Server:
     data_dir: Path
     admin_token: str
     streams: Streams | None = None
+    clock: Clock | None = None  # None: a plain callable given by an in-process test
+    sim: SimDriver | None = None
 
 
 def build(data_dir: str | os.PathLike, config_path: str | None = None,
-          admin_token: str | None = None, clock: Callable[[], int] = wall_clock_ms, *,
+          admin_token: str | None = None, clock: Callable[[], int] | None = None, *,
           cfg: config_mod.Config | None = None) -> Server:
     """Open (or create) the data folder and rebuild the exchange from its journal.
 
-    `cfg`, when given, is used instead of loading `config_path`. The folder is made
-    private (0700, journal 0600) but not locked: `spotex serve` takes the lock
-    (datadir.lock) before it calls this, in-process tests may open a folder twice."""
+    `cfg`, when given, is used instead of loading `config_path`. `clock`: the exchange
+    clock (default: made from [clock]); a plain callable (tests) runs no timers, so no
+    sim. The folder is made private (0700, journal 0600) but not locked: `spotex serve`
+    takes the lock (datadir.lock) before it calls this, in-process tests may open a
+    folder twice."""
     path = datadir.create(data_dir)
     cfg = cfg if cfg is not None else config_mod.load(config_path)
+    if clock is None:
+        c = cfg.clock
+        clock = Clock(c.mode, c.start_ms, c.speed)
+    elif not isinstance(clock, Clock):
+        cfg = config_mod.with_flags(cfg, sim=False)
     datadir.create_private_file(path / datadir.JOURNAL_FILE)
     (path / datadir.SNAPSHOTS_DIR).mkdir(mode=datadir.DIR_MODE, exist_ok=True)
     journal = SqliteJournal(str(path / datadir.JOURNAL_FILE))
@@ -52,6 +63,8 @@ def build(data_dir: str | os.PathLike, config_path: str | None = None,
     engine.listeners.append(data.on_command)  # before recover(): replay feeds it too
     engine.projections["market"] = data
     engine.recover()
+    if isinstance(clock, Clock):
+        clock.resume_from(engine.exchange.last_ts)  # a restart continues the journal's time
     engine.apply_config(config_path or "default.toml")  # journaled if it changed
     token = admin_token or _stored_token(path)
     streams = Streams(engine, data)  # after recover(): streams see live commands only
@@ -59,9 +72,33 @@ def build(data_dir: str | os.PathLike, config_path: str | None = None,
               + orderlists.routes(engine) + account.routes(engine) + admin.routes(engine)
               + health.routes(engine)
               + userdata.routes(streams))
+    sim = None
+    if isinstance(clock, Clock):
+        sim = SimDriver(engine, clock, cfg.sim.history_ms)
+        routes += simclock.routes(engine, clock)
     app = App(engine, routes, token)
     streams.attach(app)
-    return Server(app, engine, path, token, streams)
+    if isinstance(clock, Clock):
+        _run_clock(app, clock, sim)
+    return Server(app, engine, path, token, streams, clock if isinstance(clock, Clock) else None,
+                  sim)
+
+
+def _run_clock(app: App, clock: Clock, sim: SimDriver | None) -> None:
+    """The clock's timers run while the app serves; the sim writes its first-start
+    history, then steps on them."""
+    def start() -> None:
+        clock.start()
+        if sim is not None:
+            sim.start()
+
+    async def stop() -> None:
+        if sim is not None:
+            sim.stop()
+        await clock.stop()
+
+    app.on_startup.append(start)
+    app.on_shutdown.insert(0, stop)
 
 
 def _stored_token(path: Path) -> str:
@@ -85,7 +122,8 @@ def _write_private(f: Path, text: str) -> None:
 async def ensure_demo_account(server: Server) -> dict | None:
     """On first start (no accounts yet) create the funded demo account, save its keys
     (DEMO_FILE, 0600) and return them; None on later starts."""
-    if server.engine.exchange.accounts:
+    ex = server.engine.exchange
+    if any(not ex.is_sim_account(a) for a in ex.accounts):
         return None
     cmd, secret = admin.account_command(
         {"balances": {a: numbers.fmt(v)

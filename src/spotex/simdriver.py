@@ -8,6 +8,7 @@ multiples of `step_ms`, so two servers with the same clock step at the same time
 from __future__ import annotations
 
 import logging
+import time
 
 from .clock import Clock, Timer
 from .engine import Engine
@@ -16,18 +17,34 @@ log = logging.getLogger("spotex.sim")
 
 
 class SimDriver:
-    def __init__(self, engine: Engine, clock: Clock) -> None:
-        self.engine, self.clock = engine, clock
+    def __init__(self, engine: Engine, clock: Clock, history_ms: int = 0) -> None:
+        self.engine, self.clock, self.history_ms = engine, clock, history_ms
         self.timer: Timer | None = None
         self.steps = 0  # sim.step commands applied since start (for tests and metrics)
 
     def start(self) -> None:
-        """Schedule the first step after now (nothing if the sim is off)."""
+        """Write the history of symbols that have none yet, then schedule the first step
+        after now (nothing if the sim is off)."""
         sim = self.engine.exchange.sim
         if sim is None or not sim.enabled or self.timer is not None:
             return
+        self.write_history()
         step = sim.settings.step_ms
         self.timer = self.clock.call_at((self.clock() // step + 1) * step, self._step)
+
+    def write_history(self) -> None:
+        """Synthetic history before now for each simulated symbol that never traded:
+        walks first, then the crosses (which divide their legs' walks)."""
+        sim, ex = self.engine.exchange.sim, self.engine.exchange
+        if not self.history_ms or sim is None:
+            return
+        now = self.clock()
+        todo = [n for n, m in sim.markets.items() if not m.history and ex.next_trade_id[n] == 1]
+        for name in sorted(todo, key=lambda n: sim.markets[n].cross is not None):
+            started = time.perf_counter()
+            self.engine.execute_internal({"t": "sim.history", "symbol": name,
+                                          "from": now - self.history_ms})
+            log.info("sim: %s history written in %.2f s", name, time.perf_counter() - started)
 
     def stop(self) -> None:
         if self.timer is not None:

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from spotex.server import build
+from tests.conftest import Clock
 
 S = "BTCUSDT"
 MIN, HOUR, DAY = 60_000, 3_600_000, 86_400_000
@@ -22,8 +23,12 @@ FULL_WINDOW = ["symbol", "priceChange", "priceChangePercent", "weightedAvgPrice"
 
 
 @pytest.fixture
+def clock() -> Clock:
+    return Clock(T0)  # from the first command on (the journal's config): time only moves forward
+
+
+@pytest.fixture
 async def traders(exchange):
-    exchange.clock.now = T0  # before the first command: time only moves forward
     maker = await exchange.new_trader(BTC="100", USDT="10000000")
     taker = await exchange.new_trader(BTC="100", USDT="10000000")
     return maker, taker

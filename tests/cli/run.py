@@ -27,8 +27,9 @@ class Serve:
     reads stdout up to the "listening" line."""
 
     def __init__(self, *args: str, before: tuple[str, ...] = (), cwd: Path | None = None,
-                 **extra_env: str) -> None:
-        """`spotex BEFORE... serve ARGS...`"""
+                 sim: bool = False, **extra_env: str) -> None:
+        """`spotex BEFORE... serve ARGS...` (with --no-sim unless `sim`)"""
+        args = args if sim else (*args, "--no-sim")
         self.proc = subprocess.Popen([sys.executable, "-m", "spotex.cli", *before, "serve", *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True, cwd=cwd, env=env(**extra_env))

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from spotex.config import default_text
 
+from tests.live import config_without_symbol
+
 from .run import Serve, spotex
 
 _BAD = """
@@ -19,9 +21,7 @@ level = "loud"
 
 
 def _without_sol(text: str) -> str:
-    blocks = text.split("[[symbols]]")
-    return "[[symbols]]".join(b for b in blocks if 'symbol = "SOLUSDT"' not in b) \
-        .replace('SOL = "1000"\n', "")
+    return config_without_symbol(text, "SOLUSDT").replace('SOL = "1000"\n', "")
 
 
 def test_check_ok_and_problems(tmp_path: Path):

@@ -59,6 +59,7 @@ def test_restart_right_after_kill9_prints_where_the_keys_are(tmp_path: Path):
             f"spotex: data in {data.resolve()}",
             f"spotex: demo account keys in {(data / 'demo-account.json').resolve()}",
             f"spotex: admin token in {(data / 'admin-token').resolve()}",
+            "spotex: no simulated market (empty books)",
             f"spotex: listening on http://127.0.0.1:{port}",
         ]
         assert not any("secret key" in line for line in lines)

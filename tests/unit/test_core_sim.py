@@ -148,7 +148,8 @@ def test_sim_orders_are_not_kept_and_its_accounts_are_not_rate_limited():
 def test_disabling_the_sim_pulls_its_quotes():
     h = SimHarness()
     h.steps(3)
-    h.ex.apply({"t": "config.set", "ts": h.ts + 1, "settings": config.load().settings})
+    no_sim = dataclasses.replace(config.load().settings, sim=None)
+    h.ex.apply({"t": "config.set", "ts": h.ts + 1, "settings": no_sim})
     for name in PRICES:
         assert h.levels(name) == ([], [])
     check_invariants(h.ex)

@@ -18,6 +18,7 @@ NOMINAL = {n: (i.length or 30 * DAY) for n, i in INTERVALS.items()}
 
 class FakeExchange:
     events: list = []
+    history_out = None
 
 
 def feed(trades: list[tuple[int, int, int, bool]], symbol: str = "BTCUSDT") -> MarketData:

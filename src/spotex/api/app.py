@@ -128,7 +128,7 @@ class App:
                     raise
             if route.security == SIGNED:
                 key = self.keys.get(self.engine.exchange, req.headers.get("x-mbx-apikey"))
-                check_signed(key, req.query, req.body, req.params, self.engine.clock())
+                check_signed(key, req.query, req.body, req.params, self.engine.timestamp_now())
                 req.account = key.account_id
             elif route.security == USER_STREAM:
                 req.account = self.keys.get(self.engine.exchange,

@@ -34,7 +34,7 @@ class KeyRing:
         self._cache.clear()
 
 
-def check_signed(key: ApiKey, raw_query: str, raw_body: str, params, now_ms: int) -> None:
+def check_signed(key: ApiKey, raw_query: str, raw_body: str, params, now_ms: int | None) -> None:
     """Signature over the raw payload (-1102 missing, -1022 bad), then timestamp/recvWindow."""
     payload, signature = signed_payload(raw_query, raw_body)
     if not signature:

@@ -84,6 +84,7 @@ class Exchange(OrderLists, Trading, History, Configure, Sim):
         self.seq = 0  # journal sequence of the last applied command
         self.last_ts = 0  # time of the last applied command
         self.events: list[Any] = []  # trades of the last command, for projections
+        self.history_out: Any = None  # synthetic history of the last command (sim.history)
         self.reports: list[tuple] = []  # order and list updates of the last command (streams)
         self.new_prices: dict[str, list[tuple[int, int]]] = {}
         self.finished: deque[tuple[Order, str]] = deque()  # archive candidates (history.py)
@@ -97,6 +98,7 @@ class Exchange(OrderLists, Trading, History, Configure, Sim):
         """Apply one command; raises ApiError (and changes nothing) when rejected."""
         self.events = []
         self.reports = []
+        self.history_out = None
         result = self._handlers[cmd["t"]](self, cmd)
         self.archive_due(cmd["ts"])
         return result
@@ -246,6 +248,7 @@ Exchange._handlers = {
     "config.set": Configure._configure,
     "sim.step": Sim._sim_step,
     "sim.set": Sim._sim_set,
+    "sim.history": Sim._sim_history,
     "account.create": Exchange._create_account,
     "account.deposit": Exchange._deposit,
     "account.withdraw": Exchange._withdraw,

@@ -20,12 +20,13 @@ Every step of a symbol:
 """
 from __future__ import annotations
 
-import math
 import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from . import simhistory
 from .accounts import Account
+from .walk import DAY_MS, NORMAL_BITS, normal, step_sigma
 from .enums import BUY, GTC, LIMIT, MARKET, SELL
 from .errors import ApiError
 from .numbers import SCALE
@@ -35,9 +36,7 @@ if TYPE_CHECKING:
     from .orders import Order
     from .symbols import Symbol
 
-DAY_MS = 86_400_000
 FUNDS = 10**9 * SCALE  # of every asset, for each sim account (int64-safe)
-_NORMAL_BITS = 20  # the Irwin-Hall normal: 12 uniforms of 20 bits
 
 
 @dataclass(frozen=True)
@@ -75,7 +74,7 @@ class SimMarket:
     """One symbol's simulated state (pickled with the core)."""
 
     __slots__ = ("cfg", "ref", "volatility", "liquidity", "paused", "step", "gap",
-                 "bids", "asks", "seen", "inventory", "cross", "next_trade_id")
+                 "bids", "asks", "seen", "inventory", "cross", "next_trade_id", "history")
 
     def __init__(self, cfg: SimSymbol, tick: int) -> None:
         self.cfg = cfg
@@ -93,6 +92,7 @@ class SimMarket:
         self.inventory = 0  # base bought minus sold by the maker (scaled)
         self.cross: tuple[str, str] | None = None  # symbols whose ratio this one follows
         self.next_trade_id = 0  # the symbol's, when the maker last counted its fills
+        self.history = False  # synthetic history written (simhistory.py)
 
 
 class SimState:
@@ -104,16 +104,6 @@ class SimState:
         self.taker = taker
         self.markets: dict[str, SimMarket] = {}
         self.enabled = True
-
-
-def normal(rng: random.Random) -> int:
-    """A standard normal draw scaled by 2**20 (sum of 12 uniforms, integer only)."""
-    return sum(rng.getrandbits(_NORMAL_BITS) for _ in range(12)) - (6 << _NORMAL_BITS)
-
-
-def step_sigma(volatility: int, step_ms: int) -> int:
-    """The per-step standard deviation for a daily one: sqrt(step / day), exactly."""
-    return volatility * math.isqrt(step_ms * SCALE * SCALE // DAY_MS) // SCALE
 
 
 class Sim:
@@ -201,6 +191,29 @@ class Sim:
         self._requote(sym, m, c["ts"])
         self._take(sym, m, rng, c["ts"])
 
+    def _sim_history(self: "Exchange", c: dict[str, Any]) -> None:
+        """Synthetic history of one symbol over [from, ts): its trade ids, average price
+        and reference continue from it; `history_out` hands it to the market data."""
+        sim = self.sim
+        m = sim.markets.get(c["symbol"]) if sim is not None and sim.enabled else None
+        if m is None or m.history or self.next_trade_id[c["symbol"]] != 1:
+            raise ApiError("BAD_SYMBOL")  # only before the symbol's first trade
+        seed, step = sim.settings.seed, simhistory.MINUTE_MS
+        minutes = range(c["from"] - c["from"] % step, c["ts"] - c["ts"] % step, step)
+        if m.cross is None:
+            closes = simhistory.walk(m, seed, c["symbol"], minutes)
+        else:  # the ratio of its legs' own walks, as live
+            num, den = (simhistory.walk(sim.markets[n], seed, n, minutes) for n in m.cross)
+            closes = [a * SCALE // b for a, b in zip(num, den)]
+        h = simhistory.synthesize(self.symbols[c["symbol"]], m, closes, seed, minutes)
+        m.history, m.ref = True, h.last_ref
+        self.next_trade_id[c["symbol"]] = m.next_trade_id = h.next_trade_id
+        avg = self.avg[c["symbol"]]
+        for t in h.trades:
+            if t.time > c["ts"] - avg.window_ms:
+                avg.add(t.time, t.price, t.qty)
+        self.history_out = h
+
     def _sim_set(self: "Exchange", c: dict[str, Any]) -> SimMarket:
         """Operator control: a new reference now (a shock the makers follow), the
         volatility, the share of the ladder quoted, paused or not."""
@@ -218,6 +231,8 @@ class Sim:
             m.paused = c["paused"]
         if m.paused or m.liquidity == 0:
             self._pull_quotes(c["symbol"], c["ts"])
+        else:  # the makers follow at once: the answer shows the new book
+            self._requote(self.symbols[c["symbol"]], m, c["ts"])
         return m
 
     # -------------------------------------------------------------- reference
@@ -228,7 +243,7 @@ class Sim:
             return
         cfg, step_ms = m.cfg, self.sim.settings.step_ms
         ret = cfg.drift * step_ms // DAY_MS
-        ret += step_sigma(m.volatility, step_ms) * normal(rng) >> _NORMAL_BITS
+        ret += step_sigma(m.volatility, step_ms) * normal(rng) >> NORMAL_BITS
         if rng.getrandbits(32) * DAY_MS * SCALE < cfg.jumps_per_day * step_ms << 32:
             ret += cfg.jump_size if rng.getrandbits(1) else -cfg.jump_size
         m.ref = max(m.ref + m.ref * ret // SCALE, m.gap)

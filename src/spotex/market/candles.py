@@ -68,6 +68,20 @@ class Series:
             self.trimmed = True
             del candles[:drop]
 
+    def extend(self, candles: list[list[int]]) -> None:
+        """Append whole candles of this interval, in time order, after the kept ones."""
+        for c in candles:
+            if c[OPEN] < self.end:
+                merge(self.candles[-1], c)
+            else:
+                self.candles.append(c)
+                self.end = self.interval.next(c[OPEN])
+        drop = len(self.candles) - self.keep
+        if drop > 0:
+            self.cut_close = self.candles[drop - 1][C]
+            self.trimmed = True
+            del self.candles[:drop]
+
     def between(self, lo: int, hi: int) -> list[list[int]]:
         """Kept candles opening in [lo, hi)."""
         cs = self.candles
@@ -77,6 +91,21 @@ class Series:
         """Close of the last candle opening before `t` (0 if none is known)."""
         i = bisect_left(self.candles, t, key=_open)
         return self.candles[i - 1][C] if i else self.cut_close
+
+
+def rollup(candles: list[list[int]], interval: Interval) -> list[list[int]]:
+    """Finer candles (in time order) summed into candles of `interval` (UTC)."""
+    out: list[list[int]] = []
+    end = 0
+    for c in candles:
+        if out and c[OPEN] < end:
+            merge(out[-1], c)
+        else:
+            c = c.copy()
+            c[OPEN] = interval.floor(c[OPEN])
+            end = interval.next(c[OPEN])
+            out.append(c)
+    return out
 
 
 def klines(src: Series, interval: Interval, off: int, start: int | None, end: int | None,

@@ -9,12 +9,17 @@ from __future__ import annotations
 from typing import Any, Iterable
 
 from ..core.trades import Trade
-from .candles import Series
+from .candles import Series, rollup
 from .intervals import INTERVALS
 
 TRADES_KEPT = 10_000  # trades and aggregate trades per symbol
 CANDLES_KEPT = 5_000  # candles with trades per interval ...
 CANDLES_KEPT_1M = 10_200  # ... except 1m: rolling windows need 7 days + 1 hour of minutes
+
+# synthetic history: each interval from a finer one that divides it (1s: trades only)
+_ROLLUPS = (("3m", "1m"), ("5m", "1m"), ("15m", "5m"), ("30m", "15m"), ("1h", "30m"),
+            ("2h", "1h"), ("4h", "2h"), ("6h", "2h"), ("8h", "4h"), ("12h", "4h"),
+            ("1d", "12h"), ("3d", "1d"), ("1w", "1d"), ("1M", "1d"))
 
 # trade record: (id, price, qty, quoteQty, time, isBuyerMaker)
 # aggregate trade record: [a, p, q, f, l, T, m, taker order id]
@@ -32,6 +37,18 @@ class SymbolMarket:
         self.last_price = 0
         self.last_qty = 0
         self.updates = 0  # commands applied to this symbol: the depth's lastUpdateId
+
+    def add_history(self, h: Any) -> None:
+        """Synthetic history (core/simhistory.py): its minute candles summed into every
+        series from 1m up (each from the finest that divides it), then its newest trades
+        one by one, like live ones."""
+        by_name = {"1m": h.candles}
+        for name, source in _ROLLUPS:
+            by_name[name] = rollup(by_name[source], INTERVALS[name])
+        for name, candles in by_name.items():
+            self.series[name].extend(candles)
+        for t in h.trades:
+            self.add([t])
 
     def add(self, run: list[Trade]) -> None:
         """Trades of one command, all at the same time."""
@@ -109,6 +126,8 @@ class MarketData:
         if cmd["t"] == "config.set":
             self._sync_symbols(exchange)
             return
+        if exchange.history_out is not None:
+            self.markets[cmd["symbol"]].add_history(exchange.history_out)
         m = self.markets.get(cmd.get("symbol", ""))
         if m is not None:
             m.updates += 1

@@ -247,7 +247,7 @@ class WsApi:
                session: bool = True) -> ApiKey:
         """SIGNED: apiKey + signature over the sorted params, or the logged-on session
         (then only `timestamp`/`recvWindow` are checked)."""
-        now = self.engine.clock()
+        now = self.engine.timestamp_now()
         if session and "signature" not in sp and conn.key is not None:
             check_timestamp(p, now)
             return conn.key
