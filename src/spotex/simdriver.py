@@ -29,6 +29,7 @@ class SimDriver:
         if sim is None or not sim.enabled or self.timer is not None:
             return
         self.write_history()
+        self._step_all(fresh_only=True)  # quoted from the first request, whatever the clock
         step = sim.settings.step_ms
         self.timer = self.clock.call_at((self.clock() // step + 1) * step, self._step)
 
@@ -46,6 +47,14 @@ class SimDriver:
                                           "from": now - self.history_ms})
             log.info("sim: %s history written in %.2f s", name, time.perf_counter() - started)
 
+    def _step_all(self, fresh_only: bool = False) -> None:
+        """A step of every symbol (`fresh_only`: of those that never stepped)."""
+        for name, m in list(self.engine.exchange.sim.markets.items()):
+            if fresh_only and m.step:
+                continue
+            if self.engine.execute_internal({"t": "sim.step", "symbol": name}):
+                self.steps += 1
+
     def stop(self) -> None:
         if self.timer is not None:
             self.timer.cancel()
@@ -59,9 +68,7 @@ class SimDriver:
         if sim is None or not sim.enabled:
             self.timer = None
             return
-        for name in list(sim.markets):
-            if self.engine.execute_internal({"t": "sim.step", "symbol": name}):
-                self.steps += 1
+        self._step_all()
         step, now = sim.settings.step_ms, self.clock()
         nxt = due + step
         if nxt <= now:  # fell behind (a long pause of the loop): skip, don't burst
