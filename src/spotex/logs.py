@@ -34,6 +34,10 @@ def setup(level: str = "info", fmt: str = "text", access_log: bool = True,
         raise ValueError(f"unknown log level {level!r} (use {', '.join(LEVELS)})")
     if fmt not in FORMATS:
         raise ValueError(f"unknown log format {fmt!r} (use {', '.join(FORMATS)})")
+    # nothing of ours prints threads, processes or source lines: not looking them up
+    # takes ~40 % off each record (an access line per request adds up)
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
+    logging._srcfile = None  # type: ignore[attr-defined]
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h, _Handler)]:
         root.removeHandler(old)
