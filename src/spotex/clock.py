@@ -63,12 +63,15 @@ class Clock:
         self._wake: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
         self._advancing = False
+        # accelerated time starts running with the timers (`start`): the start-up
+        # (recovery, the sim's history) takes no exchange time
+        self._frozen = mode == "accelerated"
 
     # ------------------------------------------------------------------ time
     def now(self) -> int:
         if self.mode == "wall":
             return self._wall()
-        if self.mode == "manual" or self.paused:
+        if self.mode == "manual" or self.paused or self._frozen:
             return self._anchor
         return self._anchor + int((self._wall() - self._anchor_wall) * self.speed)
 
@@ -152,6 +155,9 @@ class Clock:
     # ------------------------------------------------------------------ the loop
     def start(self) -> None:
         """Wall and accelerated modes: run timers as they fall due (call on the loop)."""
+        if self._frozen:
+            self._frozen = False
+            self._rebase(self._anchor)
         if self.mode != "manual" and self._task is None:
             self._wake = asyncio.Event()
             self._task = asyncio.get_running_loop().create_task(self._loop())

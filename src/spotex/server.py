@@ -88,9 +88,9 @@ def _run_clock(app: App, clock: Clock, sim: SimDriver | None) -> None:
     """The clock's timers run while the app serves; the sim writes its first-start
     history, then steps on them."""
     def start() -> None:
-        clock.start()
         if sim is not None:
-            sim.start()
+            sim.start()  # its history before the clock runs: it takes no exchange time
+        clock.start()
 
     async def stop() -> None:
         if sim is not None:

@@ -18,10 +18,12 @@ class FakeWall:
         return self.ms
 
 
-def test_accelerated_time_runs_speed_times_faster_and_pauses():
+async def test_accelerated_time_runs_speed_times_faster_and_pauses():
     wall = FakeWall()
     c = Clock("accelerated", start=T0 - 86_400_000, speed=60, wall=wall)
+    wall.ms += 5_000  # start-up takes no exchange time
     assert c() == T0 - 86_400_000
+    c.start()
     wall.ms += 1_000
     assert c() == T0 - 86_400_000 + 60_000
     c.set_paused(True)
@@ -32,6 +34,7 @@ def test_accelerated_time_runs_speed_times_faster_and_pauses():
     wall.ms += 1_000
     assert c() == T0 - 86_400_000 + 62_000
     assert c.state() == {"mode": "accelerated", "time": c(), "speed": 2.0, "paused": False}
+    await c.stop()
 
 
 def test_wall_clock_cannot_be_changed():
