@@ -79,6 +79,8 @@ def build(data_dir: str | os.PathLike, config_path: str | None = None,
     app = App(engine, routes, token)
     streams.attach(app)
     if isinstance(clock, Clock):
+        if clock.mode != "wall":
+            streams.clock = clock  # pushes follow exchange time
         _run_clock(app, clock, sim)
     return Server(app, engine, path, token, streams, clock if isinstance(clock, Clock) else None,
                   sim)

@@ -144,3 +144,28 @@ def test_no_sim_is_an_empty_exchange(tmp_path: Path):
             assert _get(server, "/api/v3/klines", symbol=s, interval="1m") == []
         assert httpx.get(server.url + "/admin/v1/sim", headers=ADMIN).json() == {
             "enabled": False, "symbols": []}
+
+
+async def test_stream_pushes_follow_the_manual_clock(tmp_path: Path):
+    import asyncio
+    import json
+
+    import websockets
+
+    with _manual(tmp_path, "data") as server:
+        ws_url = server.url.replace("http", "ws") + "/ws/btcusdt@depth"
+        async with websockets.connect(ws_url) as ws:
+            with pytest.raises(asyncio.TimeoutError):  # time stands still: nothing is due
+                await asyncio.wait_for(ws.recv(), 1.5)
+            now = _get(server, "/api/v3/time")["serverTime"]
+            await asyncio.to_thread(_admin, server, "/admin/v1/clock/advance", {"ms": 5_000})
+            events = []
+            while True:
+                try:
+                    events.append(json.loads(await asyncio.wait_for(ws.recv(), 1.5)))
+                except asyncio.TimeoutError:
+                    break
+        times = [e["E"] for e in events]
+        # a diff a second of exchange time it passed (the last may wait for the next tick)
+        assert len(times) in (4, 5) and times == sorted(times), times
+        assert all(t % 1000 == 0 for t in times) and now < times[0] and times[-1] <= now + 5_000

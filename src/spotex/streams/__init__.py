@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from typing import Any
 from urllib.parse import unquote
 
 from ..api.app import App
@@ -48,6 +49,10 @@ class Streams:
         self.app: App | None = None
         self.api: WsApi | None = None
         self.timer: asyncio.Task | None = None
+        # an accelerated or manual exchange clock (spotex.clock), set by the server:
+        # then the timer runs on it rather than on the wall
+        self.clock: Any = None
+        self.clock_timer: Any = None
         engine.live_listeners += [self.market.on_command, self.user.on_command]
 
     def attach(self, app: App) -> None:
@@ -131,9 +136,31 @@ class Streams:
 
     # ---------------------------------------------------------------- timer
     def start(self) -> None:
+        if self.clock is not None:  # exchange time: pushes follow an accelerated or manual clock
+            step = int(TICK_S * 1000)
+            self.clock_timer = self.clock.call_at((self.clock() // step + 1) * step,
+                                                  self._clock_tick)
+            return
         self.timer = asyncio.get_running_loop().create_task(self._run())
 
+    def _clock_tick(self) -> None:
+        """One 100 ms tick of exchange time, then the next (a manual advance runs every
+        tick it passes, each at its own time)."""
+        assert self.clock_timer is not None
+        step = int(TICK_S * 1000)
+        due = self.clock_timer.due
+        try:
+            self.tick(due // step)
+        except Exception:
+            log.exception("streams timer tick failed")
+        nxt = due + step
+        if nxt <= self.clock():  # behind (a speed the loop cannot keep up with): skip
+            nxt = (self.clock() // step + 1) * step
+        self.clock_timer = self.clock.call_at(nxt, self._clock_tick)
+
     async def stop(self) -> None:
+        if self.clock_timer is not None:
+            self.clock_timer.cancel()
         if self.timer is not None:
             self.timer.cancel()
         for conn in list(self.conns):
