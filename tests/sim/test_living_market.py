@@ -118,6 +118,18 @@ def test_a_shock_moves_the_market_through_a_resting_order(tmp_path: Path):
         clock = httpx.get(server.url + "/admin/v1/clock", headers=ADMIN).json()
         assert clock == {"mode": "manual", "time": 1709251210000, "speed": 1.0,
                          "paused": False}
+        for path, body, code, msg in (
+                ("/admin/v1/sim/NOPE", {"price": "1"}, -1121, "Invalid symbol."),
+                ("/admin/v1/sim/BTCUSDT", {"price": 61000}, -1130,
+                 "Data sent for parameter 'price' is not valid."),
+                ("/admin/v1/sim/BTCUSDT", {"prize": "1"}, -1130,
+                 "Data sent for parameter 'prize' is not valid."),
+                ("/admin/v1/clock/advance", {"ms": -5}, -1130,
+                 "Data sent for parameter 'ms' is not valid."),
+                ("/admin/v1/clock", {"speed": 10}, -1130,
+                 "Data sent for parameter 'speed' is not valid.")):  # manual: no speed
+            r = httpx.post(server.url + path, json=body, headers=ADMIN)
+            assert (r.status_code, r.json()) == (400, {"code": code, "msg": msg}), path
 
 
 def test_same_seed_same_market_and_kill9_continues_it(tmp_path: Path):

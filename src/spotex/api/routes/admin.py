@@ -23,7 +23,7 @@ def random_key() -> str:
     return "".join(secrets.choice(_ALNUM) for _ in range(64))
 
 
-def _json(req: Request) -> dict[str, Any]:
+def json_body(req: Request) -> dict[str, Any]:
     try:
         doc = orjson.loads(req.raw_body or b"{}")
     except orjson.JSONDecodeError:
@@ -33,7 +33,7 @@ def _json(req: Request) -> dict[str, Any]:
     return doc
 
 
-def _amount(value: Any, name: str) -> int:
+def decimal_field(value: Any, name: str) -> int:
     if not isinstance(value, str):
         raise ApiError("INVALID_PARAMETER", name)
     try:
@@ -77,7 +77,7 @@ def account_command(doc: dict[str, Any], assets: Collection[str] | None = None
     for a in balances:
         _check_asset(a, assets)
     cmd = {"t": "account.create",
-           "balances": {a: _amount(v, f"balances.{a}") for a, v in balances.items()},
+           "balances": {a: decimal_field(v, f"balances.{a}") for a, v in balances.items()},
            "key": {"api_key": random_key(), "key_type": key_type, "secret": secret,
                    "public_key": public}}
     return cmd, secret
@@ -102,7 +102,7 @@ def routes(engine: Engine) -> list[Route]:
         return aid
 
     async def create(req: Request) -> Any:
-        cmd, secret = account_command(_json(req), config_assets(engine.exchange))
+        cmd, secret = account_command(json_body(req), config_assets(engine.exchange))
         aid = await engine.execute(cmd, lambda aid: aid)
         out = {"accountId": aid, "apiKey": cmd["key"]["api_key"]}
         if secret:
@@ -114,14 +114,14 @@ def routes(engine: Engine) -> list[Route]:
 
     def transfer(kind: str):
         async def handler(req: Request) -> Any:
-            doc = _json(req)
+            doc = json_body(req)
             aid = account_id(req)
             asset = doc.get("asset")
             if not isinstance(asset, str) or not asset:
                 raise ApiError("MANDATORY_PARAM", "asset")
             _check_asset(asset, config_assets(engine.exchange))
             cmd = {"t": f"account.{kind}", "account": aid, "asset": asset,
-                   "amount": _amount(doc.get("amount"), "amount")}
+                   "amount": decimal_field(doc.get("amount"), "amount")}
             await engine.execute(cmd, lambda b: b)
             return balances_of(aid)
         return handler

@@ -15,13 +15,13 @@ from ...core.errors import ApiError
 from ...core.sim import SimMarket
 from ...engine import Engine
 from ..http import ADMIN, Request, Route
-from .admin import _amount, _json
+from .admin import decimal_field, json_body
 
 _SIM_FIELDS = ("price", "volatility", "liquidity", "paused")
 
 
 def _decimal(doc: dict[str, Any], name: str) -> int | None:
-    return None if doc.get(name) is None else _amount(doc[name], name)
+    return None if doc.get(name) is None else decimal_field(doc[name], name)
 
 
 def market_view(engine: Engine, name: str, m: SimMarket) -> dict[str, Any]:
@@ -52,7 +52,7 @@ def routes(engine: Engine, clock: Clock) -> list[Route]:
         name = req.path_args[0]
         if name not in sim_markets():
             raise ApiError("BAD_SYMBOL")
-        doc = _json(req)
+        doc = json_body(req)
         unknown = [k for k in doc if k not in _SIM_FIELDS]
         if unknown:
             raise ApiError("INVALID_PARAMETER", unknown[0])
@@ -70,7 +70,7 @@ def routes(engine: Engine, clock: Clock) -> list[Route]:
         return clock.state()
 
     async def set_clock(req: Request) -> Any:
-        doc = _json(req)
+        doc = json_body(req)
         try:
             if "speed" in doc:
                 speed = doc["speed"]
@@ -87,7 +87,7 @@ def routes(engine: Engine, clock: Clock) -> list[Route]:
         return clock.state()
 
     async def advance(req: Request) -> Any:
-        ms = _json(req).get("ms")
+        ms = json_body(req).get("ms")
         if isinstance(ms, bool) or not isinstance(ms, int) or ms < 0:
             raise ApiError("INVALID_PARAMETER", "ms")
         if clock.mode != "manual":
