@@ -1,7 +1,7 @@
 """Shared benchmark plumbing: a spotex server process, wrk runs, signed request pools.
 
 Load goes only to 127.0.0.1, every run is bounded in time, and the server is stopped
-at the end. The server is pinned to one core and wrk to the other (as PERF-CEILINGS.md).
+at the end. The server is pinned to one core and wrk to the other (as our server measurements were taken).
 """
 from __future__ import annotations
 

@@ -137,7 +137,7 @@ async def ensure_demo_account(server: Server) -> dict | None:
 
 
 def tune_gc() -> None:
-    """Long-lived books make full collections slow (PERF-CEILINGS §2b: p99 7-56 ms with gc on).
+    """Long-lived books make full collections slow (measured: p99 7-56 ms with gc on).
     Freeze start-up objects and collect young generations rarely."""
     gc.collect()
     gc.freeze()

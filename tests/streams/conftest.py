@@ -25,6 +25,14 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 from spotex.config import default_text
 from tests.live import ADMIN_TOKEN, LiveServer
 
+
+async def room_in_minute(needs_s: float) -> None:
+    """Weight windows and 1m candles are the clock's minutes: wait for a new one if fewer
+    than `needs_s` seconds of this one are left, so what a test does falls in one minute."""
+    into_minute = time.time() % 60
+    if into_minute > 60 - needs_s:
+        await asyncio.sleep(60.1 - into_minute)
+
 POOL = 40
 QUOTE = "USDT"
 _SYMBOL = """

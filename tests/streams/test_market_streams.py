@@ -4,7 +4,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from .conftest import QUOTE, collect, connect, recv, recv_until
+from .conftest import QUOTE, collect, connect, recv, recv_until, room_in_minute
 
 DEC = str  # decimals are strings
 TRADE_KEYS = ["e", "E", "s", "t", "p", "q", "T", "m", "M"]
@@ -167,6 +167,7 @@ async def test_diff_depth_every_second_by_default(live):
 
 
 async def test_klines_current_then_closed(live):
+    await room_in_minute(needs_s=8)  # the trades' 1m candle is the one the stream pushes
     sym = live.market()
     maker, taker = live.pair(sym)
     low = sym.lower()

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from spotex.api.signature import ApiKey
 from spotex.streams.wsapi import verify_params
 
-from .conftest import QUOTE, Account, connect, recv, start_live, stop_live
+from .conftest import QUOTE, Account, connect, recv, room_in_minute, start_live, stop_live
 
-# general.md §6 test vector, and streams.md §3's WebSocket API signature of it
+# general.md §6 test vector, and Binance's WebSocket docs §3's WebSocket API signature of it
 VECTOR_SECRET = "NhqPtmdSJYdKjVHjA7PZj4Mge3R5YNiP1e3UZjInClVN65XAbvqqM6A7H5fATj0j"
 VECTOR = {"symbol": "BTCUSDT", "side": "SELL", "type": "LIMIT", "timeInForce": "GTC",
           "quantity": "0.01000000", "price": "52000.00", "newOrderRespType": "ACK",
@@ -323,14 +323,6 @@ async def test_requests_run_concurrently_in_order(live, n):
     assert [replies[i]["orderId"] for i in range(n)] == list(range(1, n + 1))
 
 
-async def start_of_a_weight_window(needs_s: float) -> None:
-    """The weight window is the clock's minute: wait for a new one if fewer than `needs_s`
-    seconds of this one are left, so a test's requests all count in one window."""
-    into_minute = time.time() % 60
-    if into_minute > 60 - needs_s:
-        await asyncio.sleep(60.1 - into_minute)
-
-
 @pytest.fixture(scope="module")
 def tight(tmp_path_factory):
     server, lv = start_live(tmp_path_factory, weight_limit=100)
@@ -339,7 +331,7 @@ def tight(tmp_path_factory):
 
 
 async def test_over_the_weight_limit(tight):
-    await start_of_a_weight_window(needs_s=5)
+    await room_in_minute(needs_s=5)
     async with api(tight) as ws:
         c = Api(ws)
         for _ in range(10):
@@ -386,7 +378,7 @@ def banning(tmp_path_factory):
 
 async def test_ip_ban_closes_the_connection(banning):
     """Over the limit: 429s, then a 418 ban, after which the server closes the socket."""
-    await start_of_a_weight_window(needs_s=10)
+    await room_in_minute(needs_s=10)
     async with api(banning) as ws:
         c = Api(ws)
         statuses = []

@@ -1,6 +1,6 @@
 """A plain ASGI application: routing table, request parsing, error mapping, headers.
 
-No framework on the order path (PERF-CEILINGS §1: frameworks cost 2-5x). Any ASGI server
+No framework on the order path (measured: frameworks cost 2-5x). Any ASGI server
 runs it; `spotex serve` uses uvicorn with uvloop and httptools.
 """
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Price-time priority order book: dict of price levels plus a heap of prices per side.
 
-Measured in PERF-CEILINGS §3: dict + heapq with lazy deletion is within a few percent
+Measured before choosing: dict + heapq with lazy deletion is within a few percent
 of the fastest pure-Python book and copes with sparse prices. Cancels are O(1) and
 lazy inside a level (the order is flagged out of the book and skipped later); a level
 whose dead entries outnumber its live ones is compacted, so memory stays bounded.
