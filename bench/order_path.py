@@ -6,6 +6,14 @@ connections on loopback.
 
 Last line: `orders/s: N  skeleton/s: M  ratio: R  p99_ms: P`.
 
+    python bench/order_path.py --sim [--rounds 3] [--quick]
+
+The cost of the living market on the order path: the same load against spotex with the
+sim on (wall clock, its makers and takers trading on six symbols) and with --no-sim,
+alternating in one run; the orders are priced around the live book (`ticker/price` read
+after the start; the sim's starting prices for --no-sim). Same per-round lines; last
+line: `sim on/off: median R ...` of throughput.
+
     python bench/order_path.py --metrics compare [--rounds 3] [--quick]
 
 The cost of the metrics: spotex with `[metrics] enabled = false` and with metrics on,
@@ -17,6 +25,7 @@ rounds)` of throughput.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import statistics
@@ -31,10 +40,13 @@ from urllib.parse import urlencode
 from common import PY, ROOT, Server, free_port, lua_pool, sign, wrk
 
 SYMBOLS = {"BTCUSDT": (50_000, "0.01", "0.001"), "ETHUSDT": (3_000, "0.01", "0.01")}
+SIM_MIDS = {"BTCUSDT": 60_000.0, "ETHUSDT": 3_000.0}  # the built-in [sim] starting prices
 
 
-def order_pool(accounts: list[dict], n: int, seed: int = 7) -> list[tuple]:
-    """Signed orders: ~70 % resting near the touch, ~30 % crossing, over accounts and symbols."""
+def order_pool(accounts: list[dict], n: int, seed: int = 7,
+               mids: dict[str, float] | None = None) -> list[tuple]:
+    """Signed orders: ~70 % resting near the touch, ~30 % crossing, over accounts and
+    symbols, around `mids` (default: SYMBOLS' prices)."""
     rng = random.Random(seed)
     now = time.time_ns() // 1_000_000
     reqs = []
@@ -42,6 +54,7 @@ def order_pool(accounts: list[dict], n: int, seed: int = 7) -> list[tuple]:
         acct = accounts[i % len(accounts)]
         symbol = "BTCUSDT" if i % 3 else "ETHUSDT"
         mid, tick, qty = SYMBOLS[symbol]
+        mid = mids[symbol] if mids else mid
         side = "BUY" if rng.random() < 0.5 else "SELL"
         offset = rng.randint(-30, 12)  # ticks toward (positive) or away from the other side
         price = mid + offset * float(tick) * 10 if side == "BUY" else mid - offset * float(tick) * 10
@@ -77,16 +90,30 @@ def _status(url: str) -> int:
         return exc.code
 
 
-def run_spotex(seconds: int, n: int, tmp: Path, metrics: bool = True) -> tuple[dict, list[dict]]:
-    srv = Server()
+def live_mids(url: str) -> dict[str, float]:
+    """The last price of each symbol of the pool (the sim's book is near it)."""
+    with urllib.request.urlopen(url + "/api/v3/ticker/price", timeout=10) as r:
+        prices = {t["symbol"]: float(t["price"]) for t in json.loads(r.read())}
+    return {s: prices[s] for s in SYMBOLS}
+
+
+def run_spotex(seconds: int, n: int, tmp: Path, metrics: bool = True,
+               sim: bool | None = None) -> tuple[dict, list[dict]]:
+    """`sim`: None, the empty exchange and SYMBOLS' prices; True, the sim on and orders
+    around its live book; False, --no-sim with orders around the sim's starting prices."""
+    srv = Server(sim=bool(sim))
     configure(srv, metrics)
     with srv:
         assert _status(srv.url + "/metrics") == (200 if metrics else 404), "metrics switch"
         accounts = [srv.new_account(USDT="1000000000", BTC="1000000", ETH="10000000")
                     for _ in range(8)]
-        wrk(srv.url, 1, lua_pool(order_pool(accounts, 2000, seed=1), tmp / "warm.lua"))
+        mids = None if sim is None else live_mids(srv.url) if sim else SIM_MIDS
+        wrk(srv.url, 1, lua_pool(order_pool(accounts, 2000, seed=1, mids=mids),
+                                 tmp / "warm.lua"))
         cpu = _cpu_seconds(srv.proc.pid)
-        result = wrk(srv.url, seconds, lua_pool(order_pool(accounts, n), tmp / "orders.lua"))
+        result = wrk(srv.url, seconds, lua_pool(order_pool(accounts, n, mids=mids),
+                                                tmp / "orders.lua"))
+        result["mids"] = mids
         result["cpu_us"] = (_cpu_seconds(srv.proc.pid) - cpu) / result["requests"] * 1e6
     return result, accounts
 
@@ -137,16 +164,23 @@ def hook_cost(n: int = 200_000) -> float:
     return min(timeit.repeat(one_order, number=n, repeat=5)) / n * 1e6
 
 
-def compare_metrics(seconds: int, n: int, rounds: int, quick: bool) -> None:
-    """Metrics off then on, `rounds` times, each on a fresh server with the same load."""
+def compare_metrics(seconds: int, n: int, rounds: int, quick: bool, what: str = "metrics") -> None:
+    """Metrics (or the sim: `what`) off then on, `rounds` times, each on a fresh server
+    with the same load."""
     ratios, cpu_ratios, cpu_offs = [], [], []
     with tempfile.TemporaryDirectory() as d:
         for i in range(rounds):
-            off, _ = run_spotex(seconds, n, Path(d), metrics=False)
-            on, _ = run_spotex(seconds, n, Path(d), metrics=True)
+            if what == "sim":
+                off, _ = run_spotex(seconds, n, Path(d), metrics=False, sim=False)
+                on, _ = run_spotex(seconds, n, Path(d), metrics=False, sim=True)
+                print(f"round {i + 1}: sim orders around "
+                      + ", ".join(f"{s} {p:,.2f}" for s, p in on["mids"].items()), flush=True)
+            else:
+                off, _ = run_spotex(seconds, n, Path(d), metrics=False)
+                on, _ = run_spotex(seconds, n, Path(d), metrics=True)
             for name, r in (("off", off), ("on", on)):
                 if r["non2xx"] > 0.01 * r["requests"]:
-                    sys.exit(f"metrics {name}: {r['non2xx']} of {r['requests']} requests "
+                    sys.exit(f"{what} {name}: {r['non2xx']} of {r['requests']} requests "
                              "failed, the figures are not valid")
             ratios.append(on["rps"] / off["rps"])
             cpu_ratios.append(on["cpu_us"] / off["cpu_us"] if off["cpu_us"] else 0.0)
@@ -155,14 +189,16 @@ def compare_metrics(seconds: int, n: int, rounds: int, quick: bool) -> None:
                   f"{off['cpu_us']:.0f} CPU-us/order   on {on['rps']:7,.0f} orders/s p99 "
                   f"{on['p99_ms']:.1f} ms {on['cpu_us']:.0f} CPU-us/order   on/off "
                   f"{ratios[-1]:.3f} (CPU per order {cpu_ratios[-1]:.3f})", flush=True)
-    hooks, cpu_off = hook_cost(), statistics.median(cpu_offs)
-    print(f"command: python bench/order_path.py --metrics compare --rounds {rounds}"
+    flag = "--sim" if what == "sim" else "--metrics compare"
+    print(f"command: python bench/order_path.py {flag} --rounds {rounds}"
           f"{' --quick' if quick else ''}")
-    print(f"metrics hooks: {hooks:.2f} us per order in process = {hooks / cpu_off:.2%} of "
-          f"the server's CPU per order with metrics off (median {cpu_off:.0f} us)")
+    if what == "metrics":
+        hooks, cpu_off = hook_cost(), statistics.median(cpu_offs)
+        print(f"metrics hooks: {hooks:.2f} us per order in process = {hooks / cpu_off:.2%} "
+              f"of the server's CPU per order with metrics off (median {cpu_off:.0f} us)")
     print(f"server CPU per order on/off: median {statistics.median(cpu_ratios):.3f} "
           f"(min {min(cpu_ratios):.3f}, max {max(cpu_ratios):.3f})")
-    print(f"metrics on/off: median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, "
+    print(f"{what} on/off: median {statistics.median(ratios):.3f} (min {min(ratios):.3f}, "
           f"max {max(ratios):.3f} over {rounds} rounds)")
 
 
@@ -171,11 +207,17 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="one short run of each (< 2 min)")
     ap.add_argument("--metrics", choices=("on", "off", "compare"), default="on",
                     help="spotex with metrics on (default) or off, or compare the two")
-    ap.add_argument("--rounds", type=int, default=3, help="off/on pairs for --metrics compare")
+    ap.add_argument("--sim", action="store_true",
+                    help="compare spotex with the sim on (wall clock) and with --no-sim")
+    ap.add_argument("--rounds", type=int, default=3,
+                    help="off/on pairs for --metrics compare and --sim")
     args = ap.parse_args()
     # a pool over ~60k requests makes wrk's Lua script fail to load (too many constants
     # in one chunk), and wrk then sends plain `GET /`: 30k is below that
     seconds, n = (5, 20_000) if args.quick else (15, 30_000)
+    if args.sim:
+        compare_metrics(seconds, n, args.rounds, args.quick, what="sim")
+        return
     if args.metrics == "compare":
         compare_metrics(seconds, n, args.rounds, args.quick)
         return
