@@ -24,9 +24,6 @@ def _config(tmp: Path, name: str, text: str) -> str:
     return str(path)
 
 
-_without_symbol = config_without_symbol
-
-
 def _with_status(text: str, symbol: str, status: str) -> str:
     return text.replace(f'symbol = "{symbol}"\n', f'symbol = "{symbol}"\nstatus = "{status}"\n')
 
@@ -87,7 +84,7 @@ async def test_removing_a_symbol_with_orders_refuses_to_start(exchange: Exchange
     assert r.status_code == 200, r.text
     await exchange.server.engine.close()
     seq = exchange.server.engine.journal.seq
-    removed = _config(tmp_path, "removed.toml", _without_symbol(default_text(), "BTCUSDT"))
+    removed = _config(tmp_path, "removed.toml", config_without_symbol(default_text(), "BTCUSDT"))
     with pytest.raises(ConfigError) as err:
         build(exchange.server.data_dir, removed, admin_token="x", clock=exchange.clock)
     assert err.value.problems == [
@@ -127,7 +124,7 @@ async def test_symbol_kept_in_break_keeps_its_history(exchange: Exchange, tmp_pa
 async def test_removing_an_asset_that_accounts_hold_refuses(exchange: Exchange, tmp_path: Path):
     await exchange.new_trader(SOL="5")
     await exchange.server.engine.close()
-    no_sol = _config(tmp_path, "nosol.toml", _without_symbol(default_text(), "SOLUSDT")
+    no_sol = _config(tmp_path, "nosol.toml", config_without_symbol(default_text(), "SOLUSDT")
                      .replace('SOL = "1000"\n', ""))
     with pytest.raises(ConfigError) as err:
         build(exchange.server.data_dir, no_sol, admin_token="x", clock=exchange.clock)
@@ -137,7 +134,7 @@ async def test_removing_an_asset_that_accounts_hold_refuses(exchange: Exchange, 
 
 
 async def test_unused_symbol_removed_and_new_symbol_added(exchange: Exchange, tmp_path: Path):
-    text = _without_symbol(default_text(), "BNBBTC")
+    text = config_without_symbol(default_text(), "BNBBTC")
     text += '''
 [[symbols]]
 symbol = "XRPUSDT"

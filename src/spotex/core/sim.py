@@ -176,12 +176,17 @@ class Sim:
         return sim is not None and account in (sim.maker, sim.taker)
 
     # -------------------------------------------------------------- commands
-    def _sim_step(self: "Exchange", c: dict[str, Any]) -> None:
-        """One step of one symbol: move its reference, requote, maybe take."""
+    def _sim_market(self: "Exchange", name: str) -> SimMarket:
+        """The running sim's market of `name` (-1121 if the sim is off or skips it)."""
         sim = self.sim
-        m = sim.markets.get(c["symbol"]) if sim is not None and sim.enabled else None
+        m = sim.markets.get(name) if sim is not None and sim.enabled else None
         if m is None:
             raise ApiError("BAD_SYMBOL")
+        return m
+
+    def _sim_step(self: "Exchange", c: dict[str, Any]) -> None:
+        """One step of one symbol: move its reference, requote, maybe take."""
+        sim, m = self.sim, self._sim_market(c["symbol"])
         m.step += 1
         if m.paused:
             return
@@ -194,9 +199,8 @@ class Sim:
     def _sim_history(self: "Exchange", c: dict[str, Any]) -> None:
         """Synthetic history of one symbol over [from, ts): its trade ids, average price
         and reference continue from it; `history_out` hands it to the market data."""
-        sim = self.sim
-        m = sim.markets.get(c["symbol"]) if sim is not None and sim.enabled else None
-        if m is None or m.history or self.next_trade_id[c["symbol"]] != 1:
+        sim, m = self.sim, self._sim_market(c["symbol"])
+        if m.history or self.next_trade_id[c["symbol"]] != 1:
             raise ApiError("BAD_SYMBOL")  # only before the symbol's first trade
         seed, step = sim.settings.seed, simhistory.MINUTE_MS
         minutes = range(c["from"] - c["from"] % step, c["ts"] - c["ts"] % step, step)
@@ -217,10 +221,7 @@ class Sim:
     def _sim_set(self: "Exchange", c: dict[str, Any]) -> SimMarket:
         """Operator control: a new reference now (a shock the makers follow), the
         volatility, the share of the ladder quoted, paused or not."""
-        sim = self.sim
-        m = sim.markets.get(c["symbol"]) if sim is not None else None
-        if m is None:
-            raise ApiError("BAD_SYMBOL")
+        m = self._sim_market(c["symbol"])  # a stopped sim quotes nothing, even shocked
         if c.get("price") is not None:
             m.ref = c["price"]
         if c.get("volatility") is not None:
